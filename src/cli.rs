@@ -1,0 +1,155 @@
+//! The command line, as clap types only: no I/O happens here.
+//!
+//! The flags of the original Go awsdo keep their meaning (DESIGN §2); everything new is a
+//! subcommand, so `awsdo -- NAME` always runs a program even when NAME collides with one.
+
+use std::ffi::OsString;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::shell::ShellKind;
+
+const EXAMPLES: &str = "\
+Examples:
+  awsdo -p prod -- terraform plan     run one command with prod's temporary credentials
+  eval \"$(awsdo -p prod)\"             export them into this shell once
+  eval \"$(awsdo hook zsh)\"            (in ~/.zshrc) follow AWS_PROFILE at every prompt
+  awsdo use prod                      switch this shell to prod now (needs the hook)
+  awsdo explain prod                  show how prod's credentials are obtained
+
+Exit status: the command's own with `--`; 1 when awsdo fails; 127 when the command is not found.";
+
+/// awsdo: temporary AWS credentials for commands and shells.
+#[derive(Debug, Parser)]
+#[command(
+    name = "awsdo",
+    version,
+    about = "Temporary AWS credentials for a command or a shell, worked out from ~/.aws/config",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub creds: CredsArgs,
+
+    /// With no command: the format of the printed credentials (default: from $SHELL).
+    #[arg(long, value_enum, value_name = "FMT")]
+    pub format: Option<Format>,
+
+    /// Open (or print, with no display) an AWS console sign-in URL for the credentials.
+    #[arg(long)]
+    pub login: bool,
+
+    /// The command to run with the credentials in its environment (after `--`).
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+
+    #[command(subcommand)]
+    pub subcommand: Option<Command>,
+}
+
+/// The flags that choose and shape the credentials; every subcommand that obtains credentials
+/// takes them too.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CredsArgs {
+    /// Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"].
+    #[arg(short = 'p', long, value_name = "NAME", global = true)]
+    pub profile: Option<String>,
+
+    /// Assume this role (overrides the profile's role_arn).
+    #[arg(short = 'r', long, value_name = "ARN", global = true)]
+    pub role_arn: Option<String>,
+
+    /// Profile whose credentials assume the role (overrides source_profile).
+    #[arg(short = 's', long, value_name = "NAME", global = true)]
+    pub source_profile: Option<String>,
+
+    /// Session length: 1h, 90m, 1h30m, 3600 or 3600s.
+    #[arg(short = 'd', long, value_name = "DUR", global = true)]
+    pub duration: Option<String>,
+
+    /// MFA device ARN (overrides mfa_serial and discovery).
+    #[arg(short = 'n', long, value_name = "ARN", global = true)]
+    pub serial_number: Option<String>,
+
+    /// MFA code, for scripts and pipes where no terminal can be asked.
+    #[arg(short = 'c', long, value_name = "CODE", global = true)]
+    pub token_code: Option<String>,
+
+    /// Neither read nor write the cache.
+    #[arg(long, global = true)]
+    pub disable_cache: bool,
+}
+
+/// Output formats for `awsdo` with no command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Bash,
+    Zsh,
+    Fish,
+    #[value(alias = "powershell")]
+    Pwsh,
+    /// KEY=value lines.
+    Env,
+    /// One JSON object.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the shell hook for the rc file: credentials then follow AWS_PROFILE.
+    #[command(after_help = "Examples:\n  eval \"$(awsdo hook bash)\"       # ~/.bashrc\n  eval \"$(awsdo hook zsh)\"        # ~/.zshrc\n  awsdo hook fish | source        # ~/.config/fish/config.fish\n  Invoke-Expression (& awsdo hook pwsh | Out-String)   # $PROFILE")]
+    Hook {
+        #[arg(value_enum)]
+        shell: ShellKind,
+    },
+    /// The hook's worker: print what brings this shell up to date, or nothing.
+    #[command(after_help = "Example:\n  eval \"$(awsdo export bash)\"")]
+    Export {
+        #[arg(value_enum)]
+        shell: ShellKind,
+        /// Refresh even when the shell is up to date (used by `awsdo use`).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Switch this shell's profile now (a shell function installed by the hook).
+    #[command(after_help = "Example:\n  awsdo use prod && terraform plan")]
+    Use {
+        profile: Option<String>,
+        #[arg(long)]
+        unset: bool,
+    },
+    /// How credentials for a profile are obtained; no network, no prompt.
+    #[command(after_help = "Examples:\n  awsdo explain prod\n  awsdo explain prod --json")]
+    Explain {
+        profile: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every profile with its kind and the remaining life of its cached session.
+    #[command(after_help = "Example:\n  awsdo status")]
+    Status,
+    /// Get fresh credentials now (asking for MFA if needed) and cache them.
+    #[command(after_help = "Example:\n  awsdo login prod")]
+    Login { profile: Option<String> },
+    /// Delete cached sessions.
+    #[command(after_help = "Examples:\n  awsdo logout prod\n  awsdo logout --all")]
+    Logout {
+        profile: Option<String>,
+        #[arg(long, conflicts_with = "profile")]
+        all: bool,
+    },
+    /// Print Version 1 JSON for `credential_process = awsdo credential-process -p NAME`.
+    #[command(after_help = "Example (in ~/.aws/config):\n  credential_process = awsdo credential-process -p base")]
+    CredentialProcess,
+    /// Open (or print) an AWS console sign-in URL for the profile's credentials.
+    #[command(after_help = "Example:\n  awsdo console -p prod")]
+    Console,
+    /// Print a completion script.
+    #[command(after_help = "Example:\n  awsdo completions bash > ~/.local/share/bash-completion/completions/awsdo")]
+    Completions {
+        #[arg(value_enum)]
+        shell: ShellKind,
+    },
+}
