@@ -129,7 +129,11 @@ pub enum Command {
     },
     /// Every profile with its kind and the remaining life of its cached session.
     #[command(after_help = "Example:\n  awsdo status")]
-    Status,
+    Status {
+        /// Print only the profile names, one per line (for shell completion).
+        #[arg(long, hide = true)]
+        names: bool,
+    },
     /// Get fresh credentials now (asking for MFA if needed) and cache them.
     #[command(after_help = "Example:\n  awsdo login prod")]
     Login { profile: Option<String> },

@@ -8,6 +8,13 @@ mod cmd;
 mod config;
 mod error;
 mod shell;
+mod cache;
+mod creds;
+mod log;
+mod mfa;
+mod plan;
+mod resolve;
+mod sts;
 
 use std::process::ExitCode;
 

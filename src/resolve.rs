@@ -1,0 +1,621 @@
+//! Carry out a plan: serve it from the cache when the entry is fresh, else run its steps once
+//! (under the entry's lock, so concurrent runs make one set of calls) and cache the result.
+//!
+//! Two kinds of intermediate result are cached too: MFA sessions (GetSessionToken with MFA,
+//! per long-lived key and device), which is what lets one code serve every role that names the
+//! device, and MFA device discoveries.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::cache::{Cache, Kind};
+use crate::config::ProfileSet;
+use crate::creds::{Credentials, format_utc};
+use crate::error::{MfaRejected, SourceExpired};
+use crate::log::debug;
+use crate::mfa::{CodeSource, Origin, TRIES};
+use crate::plan::{CredentialSource, MfaFields, MfaFrom, Plan, Step, hex};
+use crate::sts::{AssumeRole, GLOBAL_REGION, Net};
+
+/// Reuse credentials while more than this is left, unless `AWSDO_MIN_TTL` says otherwise.
+pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(15 * 60);
+const ENTRY_VERSION: u32 = 1;
+
+/// A profile's cached final credentials.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProfileEntry {
+    pub version: u32,
+    /// `Plan::cache_key` of the plan that made it; another key is a miss.
+    pub key: String,
+    pub profile: String,
+    pub region: Option<String>,
+    pub credentials: Credentials,
+    /// Whether renewing needs an MFA code (no fresh MFA session to assume from).
+    #[serde(default)]
+    pub mfa: bool,
+}
+
+/// A GetSessionToken session made with MFA.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct MfaSessionEntry {
+    version: u32,
+    mfa_serial: String,
+    credentials: Credentials,
+}
+
+/// What discovery found for one long-lived key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DiscoveryEntry {
+    pub version: u32,
+    pub access_key_id: String,
+    pub user_arn: Option<String>,
+    /// Device serials; empty when the user has none.
+    pub devices: Vec<String>,
+    /// The device chosen when there are several.
+    pub chosen: Option<String>,
+}
+
+/// Everything needed to turn plans into credentials during one run.
+pub struct Resolver<'a> {
+    pub profiles: &'a ProfileSet,
+    /// `None` with `--disable-cache`: nothing read, nothing written.
+    pub cache: Option<Cache>,
+    pub net: Net,
+    pub codes: CodeSource,
+    pub min_ttl: Duration,
+    /// Reads the process environment (for `credential_source = Environment`).
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Fetch anew even when the cached entry is fresh (`awsdo login`).
+    pub force: bool,
+}
+
+/// The outcome of a resolution.
+pub struct Resolved {
+    pub credentials: Credentials,
+    /// Served from the cache without any call.
+    pub from_cache: bool,
+}
+
+impl Resolver<'_> {
+    /// The profile's cached entry when it matches the plan, fresh or not. No network.
+    pub fn cached(&self, plan: &Plan) -> anyhow::Result<Option<ProfileEntry>> {
+        let Some(cache) = &self.cache else {
+            return Ok(None);
+        };
+        let entry: Option<ProfileEntry> = cache.read(Kind::Profile, &plan.profile)?;
+        let key = plan.cache_key(self.profiles);
+        Ok(entry.filter(|e| e.version == ENTRY_VERSION && e.key == key))
+    }
+
+    /// The cached MFA device discovery for a long-lived key, if any. No network.
+    pub fn cached_discovery(&self, access_key_id: &str) -> Option<DiscoveryEntry> {
+        let cache = self.cache.as_ref()?;
+        cache
+            .read::<DiscoveryEntry>(Kind::Discovery, &key_digest(access_key_id, ""))
+            .ok()
+            .flatten()
+            .filter(|d| d.version == ENTRY_VERSION && d.access_key_id == access_key_id)
+    }
+
+    /// The cache names of the MFA sessions `plan` would use. No network.
+    pub fn mfa_session_names(&self, plan: &Plan) -> Vec<String> {
+        let Some(Step::Static { profile, .. }) = plan.steps.first() else {
+            return Vec::new();
+        };
+        let Ok(source) = self.static_keys(profile) else {
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        for step in &plan.steps {
+            if let Step::SessionToken { mfa: Some(m), .. } = step {
+                let serial = m.mfa_serial.clone().or_else(|| {
+                    let d = self.cached_discovery(&source.access_key_id)?;
+                    d.chosen.or_else(|| (d.devices.len() == 1).then(|| d.devices[0].clone()))
+                });
+                if let Some(serial) = serial {
+                    names.push(mfa_session_name(&source, &serial));
+                }
+            }
+        }
+        names
+    }
+
+    /// Credentials for `plan`, from the cache when fresh, else fetched and cached.
+    pub fn resolve(&self, plan: &Plan) -> anyhow::Result<Resolved> {
+        let now = OffsetDateTime::now_utc();
+        if !self.force
+            && let Some(e) = self.cached(plan)?
+            && e.credentials.fresh_for(now, self.min_ttl)
+        {
+            return Ok(Resolved {
+                credentials: e.credentials,
+                from_cache: true,
+            });
+        }
+        let _lock = match &self.cache {
+            Some(cache) => Some(cache.lock(Kind::Profile, &plan.profile)?),
+            None => None,
+        };
+        // Another process may have fetched while we waited for the lock.
+        if !self.force
+            && let Some(e) = self.cached(plan)?
+            && e.credentials.fresh_for(OffsetDateTime::now_utc(), self.min_ttl)
+        {
+            debug(&format!("profile {}: fetched by another awsdo meanwhile", plan.profile));
+            return Ok(Resolved {
+                credentials: e.credentials,
+                from_cache: true,
+            });
+        }
+        let (credentials, used_mfa) = self.run(plan)?;
+        if let Some(cache) = &self.cache
+            && credentials.expiration.is_some()
+        {
+            cache.write(
+                Kind::Profile,
+                &plan.profile,
+                &ProfileEntry {
+                    version: ENTRY_VERSION,
+                    key: plan.cache_key(self.profiles),
+                    profile: plan.profile.clone(),
+                    region: plan.region.clone(),
+                    credentials: credentials.clone(),
+                    mfa: used_mfa,
+                },
+            )?;
+        }
+        Ok(Resolved {
+            credentials,
+            from_cache: false,
+        })
+    }
+
+    /// Run every step; also says whether an MFA code (typed or cached session) was involved.
+    fn run(&self, plan: &Plan) -> anyhow::Result<(Credentials, bool)> {
+        let region = plan.region.as_deref().unwrap_or(GLOBAL_REGION);
+        let mut current: Option<Credentials> = None;
+        let mut used_mfa = false;
+        let mut from_mfa_cache: Option<String> = None;
+        for step in &plan.steps {
+            let next = match step {
+                Step::Static { profile, .. } => self.static_keys(profile)?,
+                Step::CredentialProcess { profile, command } => {
+                    credential_process(profile, command)?
+                }
+                Step::CredentialSource { profile, source } => match source {
+                    CredentialSource::Environment => self.environment(profile)?,
+                    CredentialSource::Ec2InstanceMetadata => self.net.instance_credentials(false)?,
+                    CredentialSource::EcsContainer => self.net.instance_credentials(true)?,
+                },
+                Step::WebIdentity {
+                    profile,
+                    role_arn,
+                    web_identity_token_file,
+                    role_session_name,
+                    duration_seconds,
+                } => {
+                    let token = std::fs::read_to_string(web_identity_token_file).with_context(|| {
+                        format!("could not read web_identity_token_file {web_identity_token_file} of profile {profile:?}")
+                    })?;
+                    self.net.assume_role_with_web_identity(
+                        region,
+                        role_arn,
+                        &session_name(role_session_name.as_deref()),
+                        token.trim(),
+                        duration_seconds.map(Duration::from_secs),
+                    )?
+                }
+                Step::Sso {
+                    profile,
+                    sso_session,
+                    sso_start_url,
+                    sso_region,
+                    sso_account_id,
+                    sso_role_name,
+                } => {
+                    let token = sso_token(profile, sso_session.as_deref(), sso_start_url, self.env)?;
+                    self.net
+                        .sso_role_credentials(sso_region, &token, sso_account_id, sso_role_name)
+                        .map_err(|e| {
+                            let login = match sso_session {
+                                Some(s) => format!("aws sso login --sso-session {s}"),
+                                None => format!("aws sso login --profile {profile}"),
+                            };
+                            e.context(format!("run: {login}"))
+                        })?
+                }
+                Step::SessionToken {
+                    profile,
+                    mfa,
+                    duration_seconds,
+                    ..
+                } => {
+                    let source = current.take().context("session-token step without a source")?;
+                    let duration = Duration::from_secs(*duration_seconds);
+                    let device = match mfa {
+                        Some(m) => self.mfa_device(profile, m, &source, region)?,
+                        None => None,
+                    };
+                    match device {
+                        Some((serial, process)) => {
+                            used_mfa = true;
+                            let (creds, cache_name) =
+                                self.mfa_session(profile, &source, region, &serial, process.as_deref(), duration)?;
+                            from_mfa_cache = cache_name;
+                            creds
+                        }
+                        None => self.net.get_session_token(&source, region, duration, None)?,
+                    }
+                }
+                Step::AssumeRole {
+                    profile,
+                    role_arn,
+                    role_session_name,
+                    external_id,
+                    duration_seconds,
+                    mfa,
+                } => {
+                    let source = current.take().context("assume-role step without a source")?;
+                    let name = session_name(role_session_name.as_deref());
+                    let req = AssumeRole {
+                        role_arn,
+                        session_name: &name,
+                        external_id: external_id.as_deref(),
+                        duration: duration_seconds.map(Duration::from_secs),
+                        mfa: None,
+                    };
+                    match mfa.as_ref().and_then(|m| m.mfa_serial.as_deref().map(|s| (s, m))) {
+                        Some((serial, m)) => {
+                            used_mfa = true;
+                            self.with_code(profile, serial, m.mfa_process.as_deref(), |code| {
+                                let with_mfa = AssumeRole {
+                                    mfa: Some((serial, code)),
+                                    ..req.clone()
+                                };
+                                self.net.assume_role(&source, region, &with_mfa)
+                            })?
+                        }
+                        None => match self.net.assume_role(&source, region, &req) {
+                            Err(e) if e.is::<SourceExpired>() && from_mfa_cache.is_some() => {
+                                // The shared MFA session died early (revoked or clock skew):
+                                // forget it so the next run asks for a new code.
+                                if let (Some(cache), Some(n)) = (&self.cache, &from_mfa_cache) {
+                                    let _ = cache.remove(Kind::MfaSession, n);
+                                }
+                                bail!(
+                                    "could not assume role {role_arn} for profile {profile:?}: the cached MFA session has expired; run: awsdo login {}",
+                                    plan.profile
+                                )
+                            }
+                            other => other?,
+                        },
+                    }
+                }
+            };
+            current = Some(next);
+        }
+        let creds = current.context("the plan has no steps")?;
+        Ok((creds, used_mfa))
+    }
+
+    fn static_keys(&self, profile: &str) -> anyhow::Result<Credentials> {
+        let p = self
+            .profiles
+            .profile(profile)
+            .with_context(|| format!("could not find profile {profile:?}"))?;
+        Ok(Credentials {
+            access_key_id: p.get("aws_access_key_id").unwrap_or_default().to_owned(),
+            secret_access_key: p.get("aws_secret_access_key").unwrap_or_default().to_owned(),
+            session_token: p
+                .get("aws_session_token")
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+            expiration: None,
+        })
+    }
+
+    fn environment(&self, profile: &str) -> anyhow::Result<Credentials> {
+        let get = |k: &str| (self.env)(k).filter(|v| !v.is_empty());
+        match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+            (Some(id), Some(secret)) => Ok(Credentials {
+                access_key_id: id,
+                secret_access_key: secret,
+                session_token: get("AWS_SESSION_TOKEN"),
+                expiration: None,
+            }),
+            _ => bail!(
+                "could not use profile {profile:?}: credential_source = Environment but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set"
+            ),
+        }
+    }
+
+    /// The device for a session-token step: the plan's, or discovered for the long-lived key.
+    fn mfa_device(
+        &self,
+        profile: &str,
+        mfa: &MfaFields,
+        source: &Credentials,
+        region: &str,
+    ) -> anyhow::Result<Option<(String, Option<String>)>> {
+        if let Some(serial) = &mfa.mfa_serial {
+            return Ok(Some((serial.clone(), mfa.mfa_process.clone())));
+        }
+        if mfa.mfa_serial_from != MfaFrom::Discovered || !source.is_long_lived() {
+            return Ok(None);
+        }
+        let found = match self.cached_discovery(&source.access_key_id) {
+            Some(d) => d,
+            None => {
+                let d = self.discover(source, region);
+                if let (Some(cache), Some(d)) = (&self.cache, &d) {
+                    cache.write(Kind::Discovery, &key_digest(&source.access_key_id, ""), d)?;
+                }
+                match d {
+                    Some(d) => d,
+                    None => return Ok(None),
+                }
+            }
+        };
+        let serial = match (found.chosen.clone(), found.devices.as_slice()) {
+            (Some(c), _) => Some(c),
+            (None, []) => None,
+            (None, [one]) => Some(one.clone()),
+            (None, several) => Some(self.choose_device(profile, several, &source.access_key_id, &found)?),
+        };
+        if let Some(s) = &serial {
+            debug(&format!("profile {profile}: MFA device {s} (discovered)"));
+        }
+        Ok(serial.map(|s| (s, mfa.mfa_process.clone())))
+    }
+
+    /// GetCallerIdentity + ListMFADevices. Denied or failing discovery is not an error: the
+    /// user may simply lack iam:ListMFADevices, and then MFA is skipped.
+    fn discover(&self, source: &Credentials, region: &str) -> Option<DiscoveryEntry> {
+        let arn = match self.net.caller_arn(source, region) {
+            Ok(a) => a,
+            Err(e) => {
+                debug(&format!("MFA discovery skipped: {e:#}"));
+                return None;
+            }
+        };
+        // arn:aws:iam::123456789012:user/some/path/alice: the user name is the last segment.
+        let user = arn
+            .split_once(":user/")
+            .map(|(_, path)| path.rsplit('/').next().unwrap_or(path).to_owned());
+        let devices = match &user {
+            Some(u) => match self.net.list_mfa_devices(source, u) {
+                Ok(d) => d,
+                Err(e) => {
+                    debug(&format!("MFA discovery skipped: {e:#}"));
+                    return None;
+                }
+            },
+            None => Vec::new(),
+        };
+        Some(DiscoveryEntry {
+            version: ENTRY_VERSION,
+            access_key_id: source.access_key_id.clone(),
+            user_arn: Some(arn),
+            devices,
+            chosen: None,
+        })
+    }
+
+    fn choose_device(
+        &self,
+        profile: &str,
+        devices: &[String],
+        access_key_id: &str,
+        found: &DiscoveryEntry,
+    ) -> anyhow::Result<String> {
+        let chosen = crate::mfa::choose(profile, devices, self.codes.may_prompt)?;
+        if let Some(cache) = &self.cache {
+            let mut d = found.clone();
+            d.chosen = Some(chosen.clone());
+            cache.write(Kind::Discovery, &key_digest(access_key_id, ""), &d)?;
+        }
+        Ok(chosen)
+    }
+
+    /// A GetSessionToken session made with MFA: from the cache while fresh, else one code.
+    /// Returns the session and the name of its cache entry.
+    fn mfa_session(
+        &self,
+        profile: &str,
+        source: &Credentials,
+        region: &str,
+        serial: &str,
+        process: Option<&str>,
+        duration: Duration,
+    ) -> anyhow::Result<(Credentials, Option<String>)> {
+        let name = mfa_session_name(source, serial);
+        let fresh = |cache: &Cache| -> Option<Credentials> {
+            cache
+                .read::<MfaSessionEntry>(Kind::MfaSession, &name)
+                .ok()
+                .flatten()
+                .filter(|e| e.version == ENTRY_VERSION && e.mfa_serial == serial)
+                .map(|e| e.credentials)
+                .filter(|c| c.fresh_for(OffsetDateTime::now_utc(), self.min_ttl))
+        };
+        let Some(cache) = &self.cache else {
+            let creds = self.with_code(profile, serial, process, |code| {
+                self.net.get_session_token(source, region, duration, Some((serial, code)))
+            })?;
+            return Ok((creds, None));
+        };
+        if let Some(c) = fresh(cache) {
+            debug(&format!("profile {profile}: using the cached MFA session for {serial}"));
+            return Ok((c, Some(name)));
+        }
+        let _lock = cache.lock(Kind::MfaSession, &name)?;
+        if let Some(c) = fresh(cache) {
+            return Ok((c, Some(name)));
+        }
+        let creds = self.with_code(profile, serial, process, |code| {
+            self.net.get_session_token(source, region, duration, Some((serial, code)))
+        })?;
+        cache.write(
+            Kind::MfaSession,
+            &name,
+            &MfaSessionEntry {
+                version: ENTRY_VERSION,
+                mfa_serial: serial.to_owned(),
+                credentials: creds.clone(),
+            },
+        )?;
+        Ok((creds, Some(name)))
+    }
+
+    /// Call `f` with a code, asking again (up to three codes) when STS rejects a typed one.
+    fn with_code(
+        &self,
+        profile: &str,
+        serial: &str,
+        process: Option<&str>,
+        mut f: impl FnMut(&str) -> anyhow::Result<Credentials>,
+    ) -> anyhow::Result<Credentials> {
+        for attempt in 0..TRIES {
+            let (code, origin) = self.codes.code(profile, serial, process, attempt)?;
+            match f(&code) {
+                Err(e) if e.is::<MfaRejected>() => {
+                    if origin != Origin::Terminal || attempt + 1 == TRIES {
+                        let how = match origin {
+                            Origin::Flag => "check the code passed with -c",
+                            Origin::Process => "check mfa_process",
+                            Origin::Terminal => "wait for a new code and run the command again",
+                        };
+                        bail!(
+                            "could not get credentials for profile {profile:?}: the MFA code for {serial} was rejected; {how}"
+                        );
+                    }
+                }
+                other => return other,
+            }
+        }
+        bail!("could not get credentials for profile {profile:?}: the MFA code for {serial} was rejected {TRIES} times")
+    }
+}
+
+/// The cache name of the MFA session for a long-lived key and device.
+fn mfa_session_name(source: &Credentials, serial: &str) -> String {
+    key_digest(
+        &source.access_key_id,
+        &format!("{}\0{serial}", digest(&source.secret_access_key)),
+    )
+}
+
+/// The cache name for something derived from a long-lived key (never the key itself).
+fn key_digest(access_key_id: &str, extra: &str) -> String {
+    digest(&format!("{access_key_id}\0{extra}"))
+}
+
+fn digest(s: &str) -> String {
+    hex(&Sha256::digest(s.as_bytes()))[..32].to_owned()
+}
+
+fn session_name(configured: Option<&str>) -> String {
+    configured.map(str::to_owned).unwrap_or_else(|| {
+        format!("awsdo-{}", OffsetDateTime::now_utc().unix_timestamp())
+    })
+}
+
+/// Run a `credential_process` command and read its Version 1 JSON.
+fn credential_process(profile: &str, command: &str) -> anyhow::Result<Credentials> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Output {
+        version: u32,
+        access_key_id: String,
+        secret_access_key: String,
+        session_token: Option<String>,
+        expiration: Option<String>,
+    }
+    let out = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .stdin(std::process::Stdio::inherit())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("could not run credential_process of profile {profile:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "could not get credentials for profile {profile:?}: credential_process exited with {}",
+            out.status
+        );
+    }
+    let parsed: Output = serde_json::from_slice(&out.stdout).map_err(|_| {
+        anyhow::anyhow!(
+            "could not get credentials for profile {profile:?}: credential_process did not print Version 1 JSON"
+        )
+    })?;
+    if parsed.version != 1 {
+        bail!(
+            "could not get credentials for profile {profile:?}: credential_process printed Version {}, expected 1",
+            parsed.version
+        );
+    }
+    let expiration = parsed
+        .expiration
+        .map(|e| {
+            OffsetDateTime::parse(&e, &time::format_description::well_known::Rfc3339).map_err(|_| {
+                anyhow::anyhow!("could not get credentials for profile {profile:?}: credential_process printed an invalid Expiration")
+            })
+        })
+        .transpose()?;
+    Ok(Credentials {
+        access_key_id: parsed.access_key_id,
+        secret_access_key: parsed.secret_access_key,
+        session_token: parsed.session_token,
+        expiration,
+    })
+}
+
+/// The access token `aws sso login` left in `~/.aws/sso/cache`, if it is still good.
+fn sso_token(
+    profile: &str,
+    session: Option<&str>,
+    start_url: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<String> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Token {
+        access_token: String,
+        expires_at: String,
+    }
+    let login = match session {
+        Some(s) => format!("aws sso login --sso-session {s}"),
+        None => format!("aws sso login --profile {profile}"),
+    };
+    let home = env("HOME").context("could not find the SSO token cache: HOME is not set")?;
+    let file_key = session.unwrap_or(start_url);
+    let path = std::path::Path::new(&home)
+        .join(".aws/sso/cache")
+        .join(format!("{}.json", sha1_hex(file_key.as_bytes())));
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        anyhow::anyhow!("could not find an SSO token for profile {profile:?}; run: {login}")
+    })?;
+    let token: Token = serde_json::from_str(&text).map_err(|_| {
+        anyhow::anyhow!("could not read the SSO token {}; run: {login}", path.display())
+    })?;
+    let expires = OffsetDateTime::parse(&token.expires_at, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| anyhow::anyhow!("could not read the SSO token {}; run: {login}", path.display()))?;
+    if expires <= OffsetDateTime::now_utc() {
+        bail!(
+            "could not use the SSO session of profile {profile:?}: it expired at {}; run: {login}",
+            format_utc(expires).unwrap_or_default()
+        );
+    }
+    Ok(token.access_token)
+}
+
+/// SHA-1 in hex: the AWS CLI names SSO token files by the SHA-1 of the session name.
+pub fn sha1_hex(data: &[u8]) -> String {
+    use sha1::{Digest as _, Sha1};
+    hex(&Sha1::digest(data))
+}

@@ -1,0 +1,466 @@
+//! Every call to AWS: STS, IAM (MFA discovery), IAM Identity Center and the instance/container
+//! credential endpoints. The only module that builds SDK clients or starts a runtime, and it
+//! does both lazily, so a run served from the cache never pays for either.
+//!
+//! Calls fail fast: a few quick retries for throttling and 5xx, short connect timeouts, and an
+//! optional overall budget (the prompt hook's `AWSDO_HOOK_TIMEOUT`) that time spent at an MFA
+//! prompt does not count against.
+
+use std::cell::{Cell, OnceCell};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_sts::config::{BehaviorVersion, Region};
+use aws_sdk_sts::config::retry::RetryConfig;
+use aws_sdk_sts::config::timeout::TimeoutConfig;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use time::OffsetDateTime;
+
+use crate::creds::Credentials;
+use crate::error::{MfaRejected, SourceExpired};
+
+/// STS without a region uses its global endpoint (sts.amazonaws.com), as the AWS CLI does.
+pub const GLOBAL_REGION: &str = "aws-global";
+
+/// Where the services are and how long calls may take.
+#[derive(Debug, Clone, Default)]
+pub struct Endpoints {
+    /// `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`.
+    pub sts: Option<String>,
+    /// `AWS_ENDPOINT_URL_IAM`, else `AWS_ENDPOINT_URL`.
+    pub iam: Option<String>,
+    /// `AWS_ENDPOINT_URL_SSO`, else `AWS_ENDPOINT_URL`.
+    pub sso: Option<String>,
+}
+
+impl Endpoints {
+    /// The endpoint overrides the AWS SDKs honour.
+    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Endpoints {
+        let any = get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty());
+        let one = |k: &str| get(k).filter(|v| !v.is_empty()).or_else(|| any.clone());
+        Endpoints {
+            sts: one("AWS_ENDPOINT_URL_STS"),
+            iam: one("AWS_ENDPOINT_URL_IAM"),
+            sso: one("AWS_ENDPOINT_URL_SSO"),
+        }
+    }
+}
+
+/// The network side of one run: a runtime and clients made on first use.
+pub struct Net {
+    endpoints: Endpoints,
+    runtime: OnceCell<tokio::runtime::Runtime>,
+    /// Time left for network calls, when bounded.
+    budget: Cell<Option<Duration>>,
+    /// Every call made, for `AWSDO_LOG=debug`.
+    calls: Cell<u32>,
+}
+
+/// Parameters of an AssumeRole call.
+#[derive(Debug, Clone)]
+pub struct AssumeRole<'a> {
+    pub role_arn: &'a str,
+    pub session_name: &'a str,
+    pub external_id: Option<&'a str>,
+    pub duration: Option<Duration>,
+    /// MFA device and code, when the role is assumed with MFA directly.
+    pub mfa: Option<(&'a str, &'a str)>,
+}
+
+impl Net {
+    /// A network side using `endpoints`, bounded by `budget` when given.
+    pub fn new(endpoints: Endpoints, budget: Option<Duration>) -> Net {
+        Net {
+            endpoints,
+            runtime: OnceCell::new(),
+            budget: Cell::new(budget),
+            calls: Cell::new(0),
+        }
+    }
+
+    /// How many calls were made so far.
+    pub fn call_count(&self) -> u32 {
+        self.calls.get()
+    }
+
+    /// Run one network future within the remaining budget.
+    fn call<T>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        let rt = match self.runtime.get() {
+            Some(rt) => rt,
+            None => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .context("could not start the async runtime")?;
+                self.runtime.get_or_init(|| rt)
+            }
+        };
+        self.calls.set(self.calls.get() + 1);
+        crate::log::debug(&format!("calling {what}"));
+        let started = Instant::now();
+        let result = match self.budget.get() {
+            Some(left) => match rt.block_on(async { tokio::time::timeout(left, fut).await }) {
+                Ok(r) => r,
+                Err(_) => Err(anyhow::anyhow!(
+                    "could not {what}: no answer within {}s (AWSDO_HOOK_TIMEOUT)",
+                    left.as_secs_f32()
+                )),
+            },
+            None => rt.block_on(fut),
+        };
+        if let Some(left) = self.budget.get() {
+            self.budget.set(Some(left.saturating_sub(started.elapsed())));
+        }
+        result
+    }
+
+    fn sdk_config(&self, creds: Option<&Credentials>, region: &str) -> aws_sdk_sts::config::Builder {
+        let mut b = aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .retry_config(retry_config())
+            .timeout_config(timeout_config());
+        if let Some(c) = creds {
+            b = b.credentials_provider(sdk_credentials(c));
+        }
+        if let Some(url) = &self.endpoints.sts {
+            b = b.endpoint_url(url);
+        }
+        b
+    }
+
+    fn sts(&self, creds: Option<&Credentials>, region: &str) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::from_conf(self.sdk_config(creds, region).build())
+    }
+
+    /// GetSessionToken for long-lived keys, with an MFA device and code when given.
+    pub fn get_session_token(
+        &self,
+        creds: &Credentials,
+        region: &str,
+        duration: Duration,
+        mfa: Option<(&str, &str)>,
+    ) -> anyhow::Result<Credentials> {
+        let client = self.sts(Some(creds), region);
+        self.call("call sts:GetSessionToken", async move {
+            let mut req = client
+                .get_session_token()
+                .duration_seconds(secs_i32(duration));
+            if let Some((serial, code)) = mfa {
+                req = req.serial_number(serial).token_code(code);
+            }
+            let out = req
+                .send()
+                .await
+                .map_err(|e| describe("call sts:GetSessionToken", e))?;
+            out.credentials()
+                .map(from_sts)
+                .context("sts:GetSessionToken returned no credentials")
+        })
+    }
+
+    /// AssumeRole with `creds`.
+    pub fn assume_role(
+        &self,
+        creds: &Credentials,
+        region: &str,
+        req: &AssumeRole<'_>,
+    ) -> anyhow::Result<Credentials> {
+        let client = self.sts(Some(creds), region);
+        let what = format!("assume role {}", req.role_arn);
+        self.call(&what.clone(), async move {
+            let mut call = client
+                .assume_role()
+                .role_arn(req.role_arn)
+                .role_session_name(req.session_name);
+            if let Some(id) = req.external_id {
+                call = call.external_id(id);
+            }
+            if let Some(d) = req.duration {
+                call = call.duration_seconds(secs_i32(d));
+            }
+            if let Some((serial, code)) = req.mfa {
+                call = call.serial_number(serial).token_code(code);
+            }
+            let out = call.send().await.map_err(|e| describe(&what, e))?;
+            out.credentials()
+                .map(from_sts)
+                .context("sts:AssumeRole returned no credentials")
+        })
+    }
+
+    /// AssumeRoleWithWebIdentity (unsigned: the token is the proof).
+    pub fn assume_role_with_web_identity(
+        &self,
+        region: &str,
+        role_arn: &str,
+        session_name: &str,
+        token: &str,
+        duration: Option<Duration>,
+    ) -> anyhow::Result<Credentials> {
+        let client = self.sts(None, region);
+        let what = format!("assume role {role_arn} with a web identity");
+        self.call(&what.clone(), async move {
+            let mut call = client
+                .assume_role_with_web_identity()
+                .role_arn(role_arn)
+                .role_session_name(session_name)
+                .web_identity_token(token);
+            if let Some(d) = duration {
+                call = call.duration_seconds(secs_i32(d));
+            }
+            let out = call.send().await.map_err(|e| describe(&what, e))?;
+            out.credentials()
+                .map(from_sts)
+                .context("sts:AssumeRoleWithWebIdentity returned no credentials")
+        })
+    }
+
+    /// The ARN of the identity behind `creds`.
+    pub fn caller_arn(&self, creds: &Credentials, region: &str) -> anyhow::Result<String> {
+        let client = self.sts(Some(creds), region);
+        self.call("call sts:GetCallerIdentity", async move {
+            let out = client
+                .get_caller_identity()
+                .send()
+                .await
+                .map_err(|e| describe("call sts:GetCallerIdentity", e))?;
+            out.arn()
+                .map(str::to_owned)
+                .context("sts:GetCallerIdentity returned no ARN")
+        })
+    }
+
+    /// The serial numbers of `user`'s MFA devices.
+    pub fn list_mfa_devices(&self, creds: &Credentials, user: &str) -> anyhow::Result<Vec<String>> {
+        let mut b = aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new(GLOBAL_REGION))
+            .retry_config(retry_config())
+            .timeout_config(timeout_config())
+            .credentials_provider(sdk_credentials(creds));
+        if let Some(url) = &self.endpoints.iam {
+            b = b.endpoint_url(url);
+        }
+        let client = aws_sdk_iam::Client::from_conf(b.build());
+        self.call("call iam:ListMFADevices", async move {
+            let out = client
+                .list_mfa_devices()
+                .user_name(user)
+                .send()
+                .await
+                .map_err(|e| describe("call iam:ListMFADevices", e))?;
+            Ok(out
+                .mfa_devices()
+                .iter()
+                .map(|d| d.serial_number().to_owned())
+                .collect())
+        })
+    }
+
+    /// Role credentials from IAM Identity Center for an access token left by `aws sso login`.
+    pub fn sso_role_credentials(
+        &self,
+        sso_region: &str,
+        access_token: &str,
+        account_id: &str,
+        role_name: &str,
+    ) -> anyhow::Result<Credentials> {
+        let mut b = aws_sdk_sso::Config::builder()
+            .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
+            .region(aws_sdk_sso::config::Region::new(sso_region.to_owned()))
+            .retry_config(retry_config())
+            .timeout_config(timeout_config());
+        if let Some(url) = &self.endpoints.sso {
+            b = b.endpoint_url(url);
+        }
+        let client = aws_sdk_sso::Client::from_conf(b.build());
+        let what = format!("get SSO role credentials for {account_id}/{role_name}");
+        self.call(&what.clone(), async move {
+            let out = client
+                .get_role_credentials()
+                .access_token(access_token)
+                .account_id(account_id)
+                .role_name(role_name)
+                .send()
+                .await
+                .map_err(|e| describe(&what, e))?;
+            let rc = out
+                .role_credentials()
+                .context("sso:GetRoleCredentials returned no credentials")?;
+            Ok(Credentials {
+                access_key_id: rc.access_key_id().unwrap_or_default().to_owned(),
+                secret_access_key: rc.secret_access_key().unwrap_or_default().to_owned(),
+                session_token: rc.session_token().map(str::to_owned),
+                expiration: OffsetDateTime::from_unix_timestamp(rc.expiration() / 1000).ok(),
+            })
+        })
+    }
+
+    /// Credentials from EC2 instance metadata or the ECS container endpoint.
+    pub fn instance_credentials(&self, ecs: bool) -> anyhow::Result<Credentials> {
+        let what = if ecs {
+            "get credentials from the ECS container endpoint"
+        } else {
+            "get credentials from EC2 instance metadata"
+        };
+        self.call(what, async move {
+            let got = if ecs {
+                aws_config::ecs::EcsCredentialsProvider::builder()
+                    .build()
+                    .provide_credentials()
+                    .await
+            } else {
+                aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+                    .build()
+                    .provide_credentials()
+                    .await
+            };
+            let c = got.map_err(|e| anyhow::anyhow!("could not {what}: {e}"))?;
+            Ok(Credentials {
+                access_key_id: c.access_key_id().to_owned(),
+                secret_access_key: c.secret_access_key().to_owned(),
+                session_token: c.session_token().map(str::to_owned),
+                expiration: c.expiry().map(OffsetDateTime::from),
+            })
+        })
+    }
+}
+
+fn retry_config() -> RetryConfig {
+    // Throttling and 5xx get two more tries with a short backoff; minutes of retries against an
+    // unreachable STS are worse than one clear error.
+    RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(Duration::from_millis(200))
+        .with_max_backoff(Duration::from_secs(2))
+}
+
+fn timeout_config() -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .operation_attempt_timeout(Duration::from_secs(10))
+        .operation_timeout(Duration::from_secs(20))
+        .build()
+}
+
+fn secs_i32(d: Duration) -> i32 {
+    i32::try_from(d.as_secs()).unwrap_or(i32::MAX)
+}
+
+fn sdk_credentials(c: &Credentials) -> aws_credential_types::Credentials {
+    aws_credential_types::Credentials::new(
+        c.access_key_id.clone(),
+        c.secret_access_key.clone(),
+        c.session_token.clone(),
+        None,
+        "awsdo",
+    )
+}
+
+fn from_sts(c: &aws_sdk_sts::types::Credentials) -> Credentials {
+    Credentials {
+        access_key_id: c.access_key_id().to_owned(),
+        secret_access_key: c.secret_access_key().to_owned(),
+        session_token: Some(c.session_token().to_owned()),
+        expiration: OffsetDateTime::from_unix_timestamp(c.expiration().secs()).ok(),
+    }
+}
+
+/// One line for an SDK error: what failed and why, with the typed errors callers branch on.
+fn describe<E, R>(what: &str, err: SdkError<E, R>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let code = e.code().unwrap_or("Unknown");
+            let message = e.message().unwrap_or("").trim();
+            if code == "AccessDenied" && message.contains("MultiFactorAuthentication") {
+                return MfaRejected.into();
+            }
+            if code == "ExpiredToken" || code == "ExpiredTokenException" {
+                return SourceExpired.into();
+            }
+            let msg = if message.is_empty() {
+                code.to_owned()
+            } else {
+                format!("{code}: {message}")
+            };
+            anyhow::anyhow!("could not {what}: {}", one_line(&msg))
+        }
+        SdkError::TimeoutError(_) => anyhow::anyhow!("could not {what}: timed out"),
+        SdkError::DispatchFailure(d) => {
+            let why = if d.is_timeout() {
+                "timed out connecting".to_owned()
+            } else if d.is_io() {
+                format!("could not connect ({})", io_reason(&err))
+            } else {
+                io_reason(&err)
+            };
+            anyhow::anyhow!("could not {what}: {why}")
+        }
+        _ => anyhow::anyhow!("could not {what}: {}", io_reason(&err)),
+    }
+}
+
+/// The innermost cause of an error, on one line.
+fn io_reason(err: &dyn std::error::Error) -> String {
+    let mut cur: &dyn std::error::Error = err;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    one_line(&cur.to_string())
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_sts::config::endpoint::{Params, ResolveEndpoint};
+
+    use super::*;
+
+    #[test]
+    fn no_region_means_the_global_sts_endpoint() {
+        let params = Params::builder()
+            .region(GLOBAL_REGION.to_owned())
+            .use_global_endpoint(false)
+            .use_fips(false)
+            .use_dual_stack(false)
+            .build()
+            .unwrap();
+        let resolver = aws_sdk_sts::config::endpoint::DefaultResolver::new();
+        let endpoint = futures_lite_block(resolver.resolve_endpoint(&params)).unwrap();
+        assert_eq!(endpoint.url(), "https://sts.amazonaws.com");
+    }
+
+    fn futures_lite_block<F: Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn endpoints_prefer_the_service_specific_variable() {
+        let env = |k: &str| match k {
+            "AWS_ENDPOINT_URL" => Some("http://all".to_owned()),
+            "AWS_ENDPOINT_URL_STS" => Some("http://sts".to_owned()),
+            _ => None,
+        };
+        let e = Endpoints::from_env(&env);
+        assert_eq!(e.sts.as_deref(), Some("http://sts"));
+        assert_eq!(e.iam.as_deref(), Some("http://all"));
+    }
+}
