@@ -8,7 +8,11 @@
 #![allow(dead_code)] // used by the engine, merged separately
 
 mod location;
+mod parse;
+mod profiles;
 
 // Nothing outside this module names these yet: the engine, merged separately, will.
 #[allow(unused_imports)]
 pub use location::{Locations, Platform, profile_from_env};
+#[allow(unused_imports)]
+pub use profiles::{Profile, ProfileSet, Section};
