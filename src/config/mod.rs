@@ -11,6 +11,9 @@ mod location;
 mod parse;
 mod profiles;
 
+#[cfg(test)]
+mod conformance_tests;
+
 // Nothing outside this module names these yet: the engine, merged separately, will.
 #[allow(unused_imports)]
 pub use location::{Locations, Platform, profile_from_env};
