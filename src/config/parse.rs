@@ -65,99 +65,124 @@ const WHITESPACE: [char; 3] = [' ', '\t', '\r'];
 
 /// Parse one file's text; `path` only serves error messages.
 pub(super) fn parse_file(text: &str, path: &Path, kind: FileKind) -> Result<Vec<RawSection>> {
+    // Windows editors may save UTF-8 with a byte-order mark; it is not part of the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut sections: Vec<RawSection> = Vec::new();
     let mut current: Option<Current> = None;
     for (index, line) in text.lines().enumerate() {
-        let fail = |message: &str| {
+        parse_line(line, kind, &mut sections, &mut current).map_err(|message| {
+            // The line itself is left out: in the credentials file it may hold a secret.
             anyhow!(
                 "could not parse {} line {}: {message}",
                 path.display(),
                 index + 1
             )
-        };
-        let trimmed = line.trim_matches(WHITESPACE);
-        // A line that is only a comment is skipped even when indented (as the AWS CLI does), so
-        // commenting out one line of a sub-property block does not break the block.
-        if trimmed.is_empty() || trimmed.starts_with(['#', ';']) {
-            continue;
-        }
-        if line.starts_with('[') {
-            current = None;
-            match parse_header(line, kind) {
-                Some((kind, name)) => sections.push(RawSection {
-                    kind,
-                    name,
-                    properties: Vec::new(),
-                }),
-                None => return Err(fail("Profile definition must end with ']'")),
-            }
-        } else if line.starts_with([' ', '\t']) {
-            let Some(section) = sections.last_mut() else {
-                return Err(fail(
-                    "Expected a profile definition before this continuation line",
-                ));
-            };
-            let Some(cur) = &current else {
-                return Err(fail("Expected a property definition, found continuation"));
-            };
-            let mut sub = None;
-            if cur.sub_block {
-                let Some((name, value)) = trimmed.split_once('=') else {
-                    return Err(fail("Expected an '=' sign defining a sub-property"));
-                };
-                let name = name.trim_matches(WHITESPACE);
-                if name.is_empty() {
-                    return Err(fail("Sub-property did not have a name"));
-                }
-                // Sub-property names are not validated: the conformance cases accept any.
-                sub = Some((
-                    name.to_ascii_lowercase(),
-                    value.trim_matches(WHITESPACE).to_string(),
-                ));
-            }
-            if let Some(i) = cur.index {
-                let property = &mut section.properties[i].1;
-                property.value.push('\n');
-                property.value.push_str(trimmed);
-                if let Some((name, value)) = sub {
-                    property
-                        .sub_properties
-                        .get_or_insert_with(BTreeMap::new)
-                        .insert(name, value);
-                }
-            }
-        } else {
-            let Some(section) = sections.last_mut() else {
-                return Err(fail(
-                    "Expected a profile definition before the first property",
-                ));
-            };
-            let Some((name, value)) = strip_inline_comment(trimmed).split_once('=') else {
-                return Err(fail("Expected an '=' sign defining a property"));
-            };
-            let name = name.trim_matches(WHITESPACE);
-            if name.is_empty() {
-                return Err(fail("Property did not have a name"));
-            }
-            let value = value.trim_matches(WHITESPACE);
-            let index = valid_name(name).then(|| {
-                // Property names are case-insensitive: `Name` and `name` are one property.
-                let property = Property {
-                    value: value.to_string(),
-                    sub_properties: None,
-                };
-                section
-                    .properties
-                    .push((name.to_ascii_lowercase(), property));
-                section.properties.len() - 1
-            });
-            current = Some(Current {
-                index,
-                sub_block: value.is_empty(),
-            });
-        }
+        })?;
     }
     Ok(sections)
+}
+
+/// Apply one line to the sections read so far; `Err` is the reason the line is malformed.
+fn parse_line(
+    line: &str,
+    kind: FileKind,
+    sections: &mut Vec<RawSection>,
+    current: &mut Option<Current>,
+) -> Result<(), &'static str> {
+    let trimmed = line.trim_matches(WHITESPACE);
+    // A line that is only a comment is skipped even when indented (as the AWS CLI does), so
+    // commenting out one line of a sub-property block does not break the block.
+    if trimmed.is_empty() || trimmed.starts_with(['#', ';']) {
+        return Ok(());
+    }
+    if line.starts_with('[') {
+        let (kind, name) =
+            parse_header(line, kind).ok_or("Profile definition must end with ']'")?;
+        sections.push(RawSection {
+            kind,
+            name,
+            properties: Vec::new(),
+        });
+        // A continuation right after a header has nothing to continue.
+        *current = None;
+        return Ok(());
+    }
+    let section = sections
+        .last_mut()
+        .ok_or("Expected a profile definition before any property")?;
+    if line.starts_with([' ', '\t']) {
+        let current = current
+            .as_ref()
+            .ok_or("Expected a property definition, found continuation")?;
+        continue_property(trimmed, section, current)
+    } else {
+        *current = Some(start_property(trimmed, section)?);
+        Ok(())
+    }
+}
+
+/// Read a `name = value` line into `section`; returns what its continuations attach to.
+fn start_property(line: &str, section: &mut RawSection) -> Result<Current, &'static str> {
+    let (name, value) = strip_inline_comment(line)
+        .split_once('=')
+        .ok_or("Expected an '=' sign defining a property")?;
+    let name = name.trim_matches(WHITESPACE);
+    if name.is_empty() {
+        return Err("Property did not have a name");
+    }
+    let value = value.trim_matches(WHITESPACE);
+    // An invalid name is dropped, but its continuations must still be recognised as such.
+    let index = valid_name(name).then(|| {
+        // Property names are case-insensitive: `Name` and `name` are one property.
+        let property = Property {
+            value: value.to_string(),
+            sub_properties: None,
+        };
+        section
+            .properties
+            .push((name.to_ascii_lowercase(), property));
+        section.properties.len() - 1
+    });
+    Ok(Current {
+        index,
+        sub_block: value.is_empty(),
+    })
+}
+
+/// Append an indented line (already trimmed) to the current property.
+fn continue_property(
+    line: &str,
+    section: &mut RawSection,
+    current: &Current,
+) -> Result<(), &'static str> {
+    let mut sub_property = None;
+    if current.sub_block {
+        let (name, value) = line
+            .split_once('=')
+            .ok_or("Expected an '=' sign defining a sub-property")?;
+        let name = name.trim_matches(WHITESPACE);
+        if name.is_empty() {
+            return Err("Sub-property did not have a name");
+        }
+        // Sub-property names are not validated: the conformance cases accept any.
+        sub_property = Some((
+            name.to_ascii_lowercase(),
+            value.trim_matches(WHITESPACE).to_string(),
+        ));
+    }
+    if let Some(index) = current.index {
+        let property = &mut section.properties[index].1;
+        // Continuations keep comment characters: only a property's first line has comments.
+        property.value.push('\n');
+        property.value.push_str(line);
+        if let Some((name, value)) = sub_property {
+            property
+                .sub_properties
+                .get_or_insert_with(BTreeMap::new)
+                .insert(name, value);
+        }
+    }
+    Ok(())
 }
 
 /// Classify a `[...]` line; `None` if it does not end with `]` (after any comment).
@@ -260,6 +285,12 @@ mod tests {
             panic!("a line without '=' must fail");
         };
         assert!(err.to_string().contains("line 2"));
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let sections = parse("\u{feff}[default]\nregion = eu");
+        assert_eq!(sections[0].kind, SectionKind::BareDefault);
     }
 
     #[test]
