@@ -229,10 +229,15 @@ fn check_private_file(path: &Path, meta: &fs::Metadata) -> anyhow::Result<()> {
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
     if meta.uid() != me {
-        bail!("could not use cache entry {shown}: it is owned by uid {}, not by you; delete it", meta.uid());
+        bail!(
+            "could not use cache entry {shown}: it is owned by uid {}, not by you; delete it",
+            meta.uid()
+        );
     }
     if meta.mode() & 0o077 != 0 {
-        bail!("could not use cache entry {shown}: others can read or write it; delete it (awsdo logout)");
+        bail!(
+            "could not use cache entry {shown}: others can read or write it; delete it (awsdo logout)"
+        );
     }
     Ok(())
 }

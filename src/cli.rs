@@ -99,7 +99,9 @@ pub enum Format {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print the shell hook for the rc file: credentials then follow AWS_PROFILE.
-    #[command(after_help = "Examples:\n  eval \"$(awsdo hook bash)\"       # ~/.bashrc\n  eval \"$(awsdo hook zsh)\"        # ~/.zshrc\n  awsdo hook fish | source        # ~/.config/fish/config.fish\n  Invoke-Expression (& awsdo hook pwsh | Out-String)   # $PROFILE")]
+    #[command(
+        after_help = "Examples:\n  eval \"$(awsdo hook bash)\"       # ~/.bashrc\n  eval \"$(awsdo hook zsh)\"        # ~/.zshrc\n  awsdo hook fish | source        # ~/.config/fish/config.fish\n  Invoke-Expression (& awsdo hook pwsh | Out-String)   # $PROFILE"
+    )]
     Hook {
         #[arg(value_enum)]
         shell: ShellKind,
@@ -145,13 +147,17 @@ pub enum Command {
         all: bool,
     },
     /// Print Version 1 JSON for `credential_process = awsdo credential-process -p NAME`.
-    #[command(after_help = "Example (in ~/.aws/config):\n  credential_process = awsdo credential-process -p base")]
+    #[command(
+        after_help = "Example (in ~/.aws/config):\n  credential_process = awsdo credential-process -p base"
+    )]
     CredentialProcess,
     /// Open (or print) an AWS console sign-in URL for the profile's credentials.
     #[command(after_help = "Example:\n  awsdo console -p prod")]
     Console,
     /// Print a completion script.
-    #[command(after_help = "Example:\n  awsdo completions bash > ~/.local/share/bash-completion/completions/awsdo")]
+    #[command(
+        after_help = "Example:\n  awsdo completions bash > ~/.local/share/bash-completion/completions/awsdo"
+    )]
     Completions {
         #[arg(value_enum)]
         shell: ShellKind,

@@ -117,7 +117,9 @@ mod rfc3339_opt {
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<OffsetDateTime>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<OffsetDateTime>, D::Error> {
         let v: Option<String> = Option::deserialize(d)?;
         v.map(|s| OffsetDateTime::parse(&s, &Rfc3339).map_err(serde::de::Error::custom))
             .transpose()
@@ -127,7 +129,9 @@ mod rfc3339_opt {
 /// A session length from the command line: `1h`, `90m`, `1h30m`, `45s`, `3600` or `3600s`.
 pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
     let bad = || {
-        anyhow::anyhow!("invalid duration {text:?}: use a number of seconds or a form like 1h, 90m, 1h30m")
+        anyhow::anyhow!(
+            "invalid duration {text:?}: use a number of seconds or a form like 1h, 90m, 1h30m"
+        )
     };
     let text = text.trim();
     if text.is_empty() {
@@ -187,7 +191,10 @@ mod tests {
     #[test]
     fn serde_round_trip_uses_rfc3339_utc() {
         let json = serde_json::to_string(&fake()).unwrap();
-        assert!(json.contains(r#""Expiration":"2026-11-28T19:00:00Z""#), "{json}");
+        assert!(
+            json.contains(r#""Expiration":"2026-11-28T19:00:00Z""#),
+            "{json}"
+        );
         let back: Credentials = serde_json::from_str(&json).unwrap();
         assert_eq!(back, fake());
     }
@@ -204,8 +211,19 @@ mod tests {
 
     #[test]
     fn durations_in_every_documented_form() {
-        for (text, secs) in [("1h", 3600), ("90m", 5400), ("1h30m", 5400), ("3600", 3600), ("3600s", 3600), ("45s", 45)] {
-            assert_eq!(parse_duration(text).unwrap(), Duration::from_secs(secs), "{text}");
+        for (text, secs) in [
+            ("1h", 3600),
+            ("90m", 5400),
+            ("1h30m", 5400),
+            ("3600", 3600),
+            ("3600s", 3600),
+            ("45s", 45),
+        ] {
+            assert_eq!(
+                parse_duration(text).unwrap(),
+                Duration::from_secs(secs),
+                "{text}"
+            );
         }
         for bad in ["", "h", "1x", "1h30", "-5", "1.5h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");

@@ -47,6 +47,9 @@ mod tests {
         let secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY0000";
         let got = super::redact(&format!("key {secret} end"));
         assert_eq!(got, "key <redacted> end");
-        assert_eq!(super::redact("arn:aws:iam::123456789012:role/x"), "arn:aws:iam::123456789012:role/x");
+        assert_eq!(
+            super::redact("arn:aws:iam::123456789012:role/x"),
+            "arn:aws:iam::123456789012:role/x"
+        );
     }
 }

@@ -3,17 +3,17 @@
 //! `main` only parses the command line, runs it and maps the outcome to an exit code; the work
 //! lives in `cmd/`, one file per subcommand, over the modules below.
 
+mod cache;
 mod cli;
 mod cmd;
 mod config;
-mod error;
-mod shell;
-mod cache;
 mod creds;
+mod error;
 mod log;
 mod mfa;
 mod plan;
 mod resolve;
+mod shell;
 mod sts;
 
 use std::process::ExitCode;

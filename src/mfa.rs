@@ -88,7 +88,8 @@ fn run_mfa_process(profile: &str, cmd: &str) -> anyhow::Result<String> {
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    check_code(&text).with_context(|| format!("mfa_process of profile {profile:?} printed no six-digit code"))
+    check_code(&text)
+        .with_context(|| format!("mfa_process of profile {profile:?} printed no six-digit code"))
 }
 
 /// Ask on `/dev/tty` with echo off, up to `TRIES` times for a well-formed code.
@@ -128,7 +129,9 @@ fn prompt_terminal(profile: &str, serial: &str, attempt: usize) -> anyhow::Resul
             return Ok(code);
         }
     }
-    bail!("could not read an MFA code for profile {profile:?}: no six-digit code after {TRIES} tries")
+    bail!(
+        "could not read an MFA code for profile {profile:?}: no six-digit code after {TRIES} tries"
+    )
 }
 
 /// Turns terminal echo off for its lifetime.
@@ -181,16 +184,27 @@ mod tests {
 
     #[test]
     fn no_prompt_allowed_is_mfa_needed() {
-        let src = CodeSource { flag: None, may_prompt: false };
-        let err = src.code("prod", "arn:aws:iam::123456789012:mfa/u", None, 0).unwrap_err();
+        let src = CodeSource {
+            flag: None,
+            may_prompt: false,
+        };
+        let err = src
+            .code("prod", "arn:aws:iam::123456789012:mfa/u", None, 0)
+            .unwrap_err();
         assert!(err.downcast_ref::<MfaNeeded>().is_some());
         assert!(err.to_string().contains("run: awsdo login prod"), "{err}");
     }
 
     #[test]
     fn the_flag_is_used_once() {
-        let src = CodeSource { flag: Some("123456".into()), may_prompt: false };
-        assert_eq!(src.code("p", "s", None, 0).unwrap(), ("123456".into(), Origin::Flag));
+        let src = CodeSource {
+            flag: Some("123456".into()),
+            may_prompt: false,
+        };
+        assert_eq!(
+            src.code("p", "s", None, 0).unwrap(),
+            ("123456".into(), Origin::Flag)
+        );
         assert!(src.code("p", "s", None, 1).is_err());
     }
 

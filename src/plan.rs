@@ -251,14 +251,11 @@ pub fn plan(profiles: &ProfileSet, name: &str, overrides: &Overrides) -> anyhow:
         steps = planner.source_steps(source)?;
         region = planner.region_of_chain(&[name, source]);
         let p = profiles.profile(source);
-        let mfa = overrides
-            .serial_number
-            .clone()
-            .map(|serial| Mfa {
-                serial: Some(serial),
-                from: MfaFrom::Flag,
-                process: p.and_then(|p| p.get("mfa_process")).map(str::to_owned),
-            });
+        let mfa = overrides.serial_number.clone().map(|serial| Mfa {
+            serial: Some(serial),
+            from: MfaFrom::Flag,
+            process: p.and_then(|p| p.get("mfa_process")).map(str::to_owned),
+        });
         push_role(
             &mut steps,
             RoleStep {
@@ -306,7 +303,10 @@ fn push_role(steps: &mut Vec<Step>, role: RoleStep) {
     let short_enough = role.duration.is_none_or(|d| d <= ROLE_CHAIN_MAX);
     let mut mfa = role.mfa.map(MfaFields::from);
     if let (Some(m), true, true) = (&mfa, from_long_lived, short_enough) {
-        let source_profile = steps.last().map(|s| s.profile().to_owned()).unwrap_or_default();
+        let source_profile = steps
+            .last()
+            .map(|s| s.profile().to_owned())
+            .unwrap_or_default();
         steps.push(Step::SessionToken {
             profile: source_profile,
             mfa: Some(m.clone()),
@@ -362,15 +362,16 @@ impl Planner<'_> {
     /// exchanged for a GetSessionToken session (with MFA when a device applies).
     fn final_steps(&mut self, name: &str, overrides: &Overrides) -> anyhow::Result<Vec<Step>> {
         let p = self.lookup(name)?;
-        let source_override = overrides.source_profile.as_deref();
-        if p.get("role_arn").is_some() || source_override.is_some() && p.get("role_arn").is_some() {
+        if p.get("role_arn").is_some() {
             return self.role_steps(name, overrides);
         }
         let mut steps = self.source_steps(name)?;
-        if let [Step::Static {
-            has_session_token: false,
-            ..
-        }] = steps.as_slice()
+        if let [
+            Step::Static {
+                has_session_token: false,
+                ..
+            },
+        ] = steps.as_slice()
         {
             let p = self.lookup(name)?;
             let process = p.get("mfa_process").map(str::to_owned);
@@ -409,10 +410,7 @@ impl Planner<'_> {
     fn role_steps(&mut self, name: &str, overrides: &Overrides) -> anyhow::Result<Vec<Step>> {
         self.enter(name)?;
         let p = self.lookup(name)?.clone();
-        let role_arn = p
-            .get("role_arn")
-            .context("role_arn missing")?
-            .to_owned();
+        let role_arn = p.get("role_arn").context("role_arn missing")?.to_owned();
         let duration = overrides.duration.or(duration_seconds(&p)?);
         let session_name = p.get("role_session_name").map(str::to_owned);
 
@@ -527,7 +525,9 @@ impl Planner<'_> {
         let session_name = p.get("sso_session").map(str::to_owned);
         let session = match &session_name {
             Some(s) => Some(self.profiles.sso_session(s).with_context(|| {
-                format!("could not use profile {name:?}: no [sso-session {s}] section in the config")
+                format!(
+                    "could not use profile {name:?}: no [sso-session {s}] section in the config"
+                )
             })?),
             None => None,
         };
@@ -578,5 +578,162 @@ fn parse_credential_source(profile: &str, value: &str) -> anyhow::Result<Credent
         other => bail!(
             "could not use profile {profile:?}: credential_source {other:?} is not one of Environment, Ec2InstanceMetadata, EcsContainer"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    const CREDS: &str = "[base]\naws_access_key_id = AKIAFAKE0001\naws_secret_access_key = fake-secret\n\
+                         [temp]\naws_access_key_id = ASIAFAKE0002\naws_secret_access_key = fake-secret\naws_session_token = fake-token\n";
+
+    fn profiles(config: &str) -> ProfileSet {
+        ProfileSet::parse(config, Path::new("config"), CREDS, Path::new("credentials")).unwrap()
+    }
+
+    fn kinds(p: &Plan) -> Vec<&'static str> {
+        p.steps.iter().map(Step::kind).collect()
+    }
+
+    #[test]
+    fn long_lived_keys_get_a_session_token_with_discovery() {
+        let set = profiles("");
+        let p = plan(&set, "base", &Overrides::default()).unwrap();
+        assert_eq!(kinds(&p), ["static", "session-token"]);
+        let mfa = p.steps[1].mfa().unwrap();
+        assert_eq!(
+            (mfa.mfa_serial.as_deref(), mfa.mfa_serial_from),
+            (None, MfaFrom::Discovered)
+        );
+    }
+
+    #[test]
+    fn keys_with_a_token_are_used_as_they_are() {
+        let p = plan(&profiles(""), "temp", &Overrides::default()).unwrap();
+        assert_eq!(kinds(&p), ["static"]);
+    }
+
+    #[test]
+    fn role_with_mfa_goes_through_a_shared_mfa_session() {
+        let set = profiles(
+            "[profile prod]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = base\nmfa_serial = arn:aws:iam::1:mfa/u\nregion = eu-west-1\n",
+        );
+        let p = plan(&set, "prod", &Overrides::default()).unwrap();
+        assert_eq!(kinds(&p), ["static", "session-token", "assume-role"]);
+        assert!(matches!(
+            p.steps[1],
+            Step::SessionToken { shared: true, .. }
+        ));
+        assert!(p.steps[2].mfa().is_none());
+        assert_eq!(p.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn long_role_sessions_take_mfa_directly() {
+        let set = profiles(
+            "[profile prod]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = base\nmfa_serial = arn:aws:iam::1:mfa/u\nduration_seconds = 7200\n",
+        );
+        let p = plan(&set, "prod", &Overrides::default()).unwrap();
+        assert_eq!(kinds(&p), ["static", "assume-role"]);
+        let mfa = p.steps[1].mfa().unwrap();
+        assert_eq!(mfa.mfa_serial_from, MfaFrom::Config);
+    }
+
+    #[test]
+    fn chains_run_from_source_to_final_role() {
+        let set = profiles(
+            "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = base\n[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\nexternal_id = x\nrole_session_name = me\n",
+        );
+        let p = plan(&set, "b", &Overrides::default()).unwrap();
+        assert_eq!(kinds(&p), ["static", "assume-role", "assume-role"]);
+        assert!(
+            matches!(&p.steps[2], Step::AssumeRole { external_id: Some(x), role_session_name: Some(n), .. } if x == "x" && n == "me")
+        );
+    }
+
+    #[test]
+    fn a_loop_names_its_profiles() {
+        let set = profiles(
+            "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n",
+        );
+        let err = plan(&set, "a", &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a -> b -> a"), "{err}");
+    }
+
+    #[test]
+    fn unknown_profile_lists_the_known_ones() {
+        let err = plan(&profiles(""), "nope", &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"nope\"") && err.contains("base, temp"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn flags_override_role_source_duration_and_device() {
+        let set = profiles("");
+        let o = Overrides {
+            role_arn: Some("arn:aws:iam::1:role/x".into()),
+            source_profile: Some("base".into()),
+            duration: Some(Duration::from_secs(900)),
+            serial_number: Some("arn:aws:iam::1:mfa/flag".into()),
+        };
+        let p = plan(&set, "base", &o).unwrap();
+        assert_eq!(kinds(&p), ["static", "session-token", "assume-role"]);
+        assert_eq!(p.steps[1].mfa().unwrap().mfa_serial_from, MfaFrom::Flag);
+        assert!(matches!(
+            p.steps[2],
+            Step::AssumeRole {
+                duration_seconds: Some(900),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn other_sources() {
+        let set = profiles(
+            "[profile env]\nrole_arn = arn:aws:iam::1:role/e\ncredential_source = Environment\n\
+             [profile web]\nrole_arn = arn:aws:iam::1:role/w\nweb_identity_token_file = /tmp/t\n\
+             [profile proc]\ncredential_process = echo {}\n\
+             [profile sso]\nsso_session = s\nsso_account_id = 1\nsso_role_name = R\n\
+             [sso-session s]\nsso_start_url = https://x\nsso_region = us-east-1\n",
+        );
+        let k = |n: &str| kinds(&plan(&set, n, &Overrides::default()).unwrap());
+        assert_eq!(k("env"), ["credential-source", "assume-role"]);
+        assert_eq!(k("web"), ["web-identity"]);
+        assert_eq!(k("proc"), ["credential-process"]);
+        assert_eq!(k("sso"), ["sso"]);
+    }
+
+    #[test]
+    fn missing_secret_is_one_clear_line() {
+        let set = ProfileSet::parse(
+            "",
+            Path::new("c"),
+            "[x]\naws_access_key_id = AKIA\n",
+            Path::new("k"),
+        )
+        .unwrap();
+        let err = plan(&set, "x", &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("aws_secret_access_key is missing"), "{err}");
+    }
+
+    #[test]
+    fn editing_the_profile_changes_the_cache_key() {
+        let a = profiles("[profile p]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = base\n");
+        let b = profiles("[profile p]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = base\n");
+        let key = |s: &ProfileSet| plan(s, "p", &Overrides::default()).unwrap().cache_key(s);
+        assert_ne!(key(&a), key(&b));
+        assert_eq!(key(&a), key(&a));
     }
 }

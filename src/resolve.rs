@@ -114,7 +114,8 @@ impl Resolver<'_> {
             if let Step::SessionToken { mfa: Some(m), .. } = step {
                 let serial = m.mfa_serial.clone().or_else(|| {
                     let d = self.cached_discovery(&source.access_key_id)?;
-                    d.chosen.or_else(|| (d.devices.len() == 1).then(|| d.devices[0].clone()))
+                    d.chosen
+                        .or_else(|| (d.devices.len() == 1).then(|| d.devices[0].clone()))
                 });
                 if let Some(serial) = serial {
                     names.push(mfa_session_name(&source, &serial));
@@ -143,9 +144,13 @@ impl Resolver<'_> {
         // Another process may have fetched while we waited for the lock.
         if !self.force
             && let Some(e) = self.cached(plan)?
-            && e.credentials.fresh_for(OffsetDateTime::now_utc(), self.min_ttl)
+            && e.credentials
+                .fresh_for(OffsetDateTime::now_utc(), self.min_ttl)
         {
-            debug(&format!("profile {}: fetched by another awsdo meanwhile", plan.profile));
+            debug(&format!(
+                "profile {}: fetched by another awsdo meanwhile",
+                plan.profile
+            ));
             return Ok(Resolved {
                 credentials: e.credentials,
                 from_cache: true,
@@ -188,7 +193,9 @@ impl Resolver<'_> {
                 }
                 Step::CredentialSource { profile, source } => match source {
                     CredentialSource::Environment => self.environment(profile)?,
-                    CredentialSource::Ec2InstanceMetadata => self.net.instance_credentials(false)?,
+                    CredentialSource::Ec2InstanceMetadata => {
+                        self.net.instance_credentials(false)?
+                    }
                     CredentialSource::EcsContainer => self.net.instance_credentials(true)?,
                 },
                 Step::WebIdentity {
@@ -217,7 +224,8 @@ impl Resolver<'_> {
                     sso_account_id,
                     sso_role_name,
                 } => {
-                    let token = sso_token(profile, sso_session.as_deref(), sso_start_url, self.env)?;
+                    let token =
+                        sso_token(profile, sso_session.as_deref(), sso_start_url, self.env)?;
                     self.net
                         .sso_role_credentials(sso_region, &token, sso_account_id, sso_role_name)
                         .map_err(|e| {
@@ -234,7 +242,9 @@ impl Resolver<'_> {
                     duration_seconds,
                     ..
                 } => {
-                    let source = current.take().context("session-token step without a source")?;
+                    let source = current
+                        .take()
+                        .context("session-token step without a source")?;
                     let duration = Duration::from_secs(*duration_seconds);
                     let device = match mfa {
                         Some(m) => self.mfa_device(profile, m, &source, region)?,
@@ -243,12 +253,20 @@ impl Resolver<'_> {
                     match device {
                         Some((serial, process)) => {
                             used_mfa = true;
-                            let (creds, cache_name) =
-                                self.mfa_session(profile, &source, region, &serial, process.as_deref(), duration)?;
+                            let (creds, cache_name) = self.mfa_session(
+                                profile,
+                                &source,
+                                region,
+                                &serial,
+                                process.as_deref(),
+                                duration,
+                            )?;
                             from_mfa_cache = cache_name;
                             creds
                         }
-                        None => self.net.get_session_token(&source, region, duration, None)?,
+                        None => self
+                            .net
+                            .get_session_token(&source, region, duration, None)?,
                     }
                 }
                 Step::AssumeRole {
@@ -259,7 +277,9 @@ impl Resolver<'_> {
                     duration_seconds,
                     mfa,
                 } => {
-                    let source = current.take().context("assume-role step without a source")?;
+                    let source = current
+                        .take()
+                        .context("assume-role step without a source")?;
                     let name = session_name(role_session_name.as_deref());
                     let req = AssumeRole {
                         role_arn,
@@ -268,7 +288,10 @@ impl Resolver<'_> {
                         duration: duration_seconds.map(Duration::from_secs),
                         mfa: None,
                     };
-                    match mfa.as_ref().and_then(|m| m.mfa_serial.as_deref().map(|s| (s, m))) {
+                    match mfa
+                        .as_ref()
+                        .and_then(|m| m.mfa_serial.as_deref().map(|s| (s, m)))
+                    {
                         Some((serial, m)) => {
                             used_mfa = true;
                             self.with_code(profile, serial, m.mfa_process.as_deref(), |code| {
@@ -309,7 +332,10 @@ impl Resolver<'_> {
             .with_context(|| format!("could not find profile {profile:?}"))?;
         Ok(Credentials {
             access_key_id: p.get("aws_access_key_id").unwrap_or_default().to_owned(),
-            secret_access_key: p.get("aws_secret_access_key").unwrap_or_default().to_owned(),
+            secret_access_key: p
+                .get("aws_secret_access_key")
+                .unwrap_or_default()
+                .to_owned(),
             session_token: p
                 .get("aws_session_token")
                 .filter(|t| !t.is_empty())
@@ -364,7 +390,9 @@ impl Resolver<'_> {
             (Some(c), _) => Some(c),
             (None, []) => None,
             (None, [one]) => Some(one.clone()),
-            (None, several) => Some(self.choose_device(profile, several, &source.access_key_id, &found)?),
+            (None, several) => {
+                Some(self.choose_device(profile, several, &source.access_key_id, &found)?)
+            }
         };
         if let Some(s) = &serial {
             debug(&format!("profile {profile}: MFA device {s} (discovered)"));
@@ -444,12 +472,15 @@ impl Resolver<'_> {
         };
         let Some(cache) = &self.cache else {
             let creds = self.with_code(profile, serial, process, |code| {
-                self.net.get_session_token(source, region, duration, Some((serial, code)))
+                self.net
+                    .get_session_token(source, region, duration, Some((serial, code)))
             })?;
             return Ok((creds, None));
         };
         if let Some(c) = fresh(cache) {
-            debug(&format!("profile {profile}: using the cached MFA session for {serial}"));
+            debug(&format!(
+                "profile {profile}: using the cached MFA session for {serial}"
+            ));
             return Ok((c, Some(name)));
         }
         let _lock = cache.lock(Kind::MfaSession, &name)?;
@@ -457,7 +488,8 @@ impl Resolver<'_> {
             return Ok((c, Some(name)));
         }
         let creds = self.with_code(profile, serial, process, |code| {
-            self.net.get_session_token(source, region, duration, Some((serial, code)))
+            self.net
+                .get_session_token(source, region, duration, Some((serial, code)))
         })?;
         cache.write(
             Kind::MfaSession,
@@ -497,7 +529,9 @@ impl Resolver<'_> {
                 other => return other,
             }
         }
-        bail!("could not get credentials for profile {profile:?}: the MFA code for {serial} was rejected {TRIES} times")
+        bail!(
+            "could not get credentials for profile {profile:?}: the MFA code for {serial} was rejected {TRIES} times"
+        )
     }
 }
 
@@ -519,9 +553,9 @@ fn digest(s: &str) -> String {
 }
 
 fn session_name(configured: Option<&str>) -> String {
-    configured.map(str::to_owned).unwrap_or_else(|| {
-        format!("awsdo-{}", OffsetDateTime::now_utc().unix_timestamp())
-    })
+    configured
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("awsdo-{}", OffsetDateTime::now_utc().unix_timestamp()))
 }
 
 /// Run a `credential_process` command and read its Version 1 JSON.
@@ -601,10 +635,21 @@ fn sso_token(
         anyhow::anyhow!("could not find an SSO token for profile {profile:?}; run: {login}")
     })?;
     let token: Token = serde_json::from_str(&text).map_err(|_| {
-        anyhow::anyhow!("could not read the SSO token {}; run: {login}", path.display())
+        anyhow::anyhow!(
+            "could not read the SSO token {}; run: {login}",
+            path.display()
+        )
     })?;
-    let expires = OffsetDateTime::parse(&token.expires_at, &time::format_description::well_known::Rfc3339)
-        .map_err(|_| anyhow::anyhow!("could not read the SSO token {}; run: {login}", path.display()))?;
+    let expires = OffsetDateTime::parse(
+        &token.expires_at,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|_| {
+        anyhow::anyhow!(
+            "could not read the SSO token {}; run: {login}",
+            path.display()
+        )
+    })?;
     if expires <= OffsetDateTime::now_utc() {
         bail!(
             "could not use the SSO session of profile {profile:?}: it expired at {}; run: {login}",

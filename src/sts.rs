@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use aws_credential_types::provider::ProvideCredentials;
-use aws_sdk_sts::config::{BehaviorVersion, Region};
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::{BehaviorVersion, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use time::OffsetDateTime;
 
@@ -115,12 +115,17 @@ impl Net {
             None => rt.block_on(fut),
         };
         if let Some(left) = self.budget.get() {
-            self.budget.set(Some(left.saturating_sub(started.elapsed())));
+            self.budget
+                .set(Some(left.saturating_sub(started.elapsed())));
         }
         result
     }
 
-    fn sdk_config(&self, creds: Option<&Credentials>, region: &str) -> aws_sdk_sts::config::Builder {
+    fn sdk_config(
+        &self,
+        creds: Option<&Credentials>,
+        region: &str,
+    ) -> aws_sdk_sts::config::Builder {
         let mut b = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))

@@ -96,7 +96,10 @@ fn cache_state(ctx: &Ctx, resolver: &Resolver<'_>, plan: &Plan) -> anyhow::Resul
 
 fn explain_text(plan: &Plan, cache: &Value) -> String {
     let mut s = String::new();
-    let region = plan.region.as_deref().unwrap_or("none (STS global endpoint)");
+    let region = plan
+        .region
+        .as_deref()
+        .unwrap_or("none (STS global endpoint)");
     let _ = writeln!(s, "profile {}  region {region}", plan.profile);
     for (i, step) in plan.steps.iter().enumerate() {
         let _ = writeln!(s, "  {}. {}", i + 1, describe_step(step));
@@ -116,18 +119,42 @@ fn explain_text(plan: &Plan, cache: &Value) -> String {
 
 fn describe_step(step: &Step) -> String {
     let mut s = match step {
-        Step::Static { profile, access_key_id, has_session_token } => {
-            let what = if *has_session_token { "session keys" } else { "long-lived keys" };
+        Step::Static {
+            profile,
+            access_key_id,
+            has_session_token,
+        } => {
+            let what = if *has_session_token {
+                "session keys"
+            } else {
+                "long-lived keys"
+            };
             format!("static: {what} {access_key_id} of profile {profile:?}")
         }
-        Step::SessionToken { profile, duration_seconds, shared, .. } => {
-            let shared = if *shared { ", shared by every role using this device" } else { "" };
+        Step::SessionToken {
+            profile,
+            duration_seconds,
+            shared,
+            ..
+        } => {
+            let shared = if *shared {
+                ", shared by every role using this device"
+            } else {
+                ""
+            };
             format!(
                 "session-token: sts:GetSessionToken for profile {profile:?}, {}{shared}",
                 human(Duration::from_secs(*duration_seconds))
             )
         }
-        Step::AssumeRole { profile, role_arn, role_session_name, external_id, duration_seconds, .. } => {
+        Step::AssumeRole {
+            profile,
+            role_arn,
+            role_session_name,
+            external_id,
+            duration_seconds,
+            ..
+        } => {
             let mut s = format!("assume-role: {role_arn} for profile {profile:?}");
             if let Some(d) = duration_seconds {
                 let _ = write!(s, ", {}", human(Duration::from_secs(*d)));
@@ -140,8 +167,15 @@ fn describe_step(step: &Step) -> String {
             }
             s
         }
-        Step::WebIdentity { profile, role_arn, web_identity_token_file, .. } => {
-            format!("web-identity: {role_arn} for profile {profile:?} with token file {web_identity_token_file}")
+        Step::WebIdentity {
+            profile,
+            role_arn,
+            web_identity_token_file,
+            ..
+        } => {
+            format!(
+                "web-identity: {role_arn} for profile {profile:?} with token file {web_identity_token_file}"
+            )
         }
         Step::CredentialProcess { profile, command } => {
             format!("credential-process: `{command}` of profile {profile:?}")
@@ -149,8 +183,16 @@ fn describe_step(step: &Step) -> String {
         Step::CredentialSource { profile, source } => {
             format!("credential-source: {source:?} for profile {profile:?}")
         }
-        Step::Sso { profile, sso_account_id, sso_role_name, sso_start_url, .. } => {
-            format!("sso: role {sso_role_name} in account {sso_account_id} via {sso_start_url} for profile {profile:?}")
+        Step::Sso {
+            profile,
+            sso_account_id,
+            sso_role_name,
+            sso_start_url,
+            ..
+        } => {
+            format!(
+                "sso: role {sso_role_name} in account {sso_account_id} via {sso_start_url} for profile {profile:?}"
+            )
         }
     };
     if let Some(m) = step.mfa() {
@@ -196,7 +238,12 @@ pub fn status(ctx: &Ctx, names_only: bool) -> anyhow::Result<ExitCode> {
     write_out(&status_text(&profiles, &resolver, ctx, current.as_deref()))
 }
 
-fn status_text(profiles: &ProfileSet, resolver: &Resolver<'_>, ctx: &Ctx, current: Option<&str>) -> String {
+fn status_text(
+    profiles: &ProfileSet,
+    resolver: &Resolver<'_>,
+    ctx: &Ctx,
+    current: Option<&str>,
+) -> String {
     let now = OffsetDateTime::now_utc();
     let names = profiles.profile_names();
     let width = names.iter().map(|n| n.len()).max().unwrap_or(7).max(7);
@@ -204,7 +251,10 @@ fn status_text(profiles: &ProfileSet, resolver: &Resolver<'_>, ctx: &Ctx, curren
     for name in names {
         let mark = if Some(name) == current { '*' } else { ' ' };
         let (kind, cached) = match crate::plan::plan(profiles, name, &Default::default()) {
-            Err(e) => (format!("error: {}", first_clause(&format!("{e:#}"))), String::new()),
+            Err(e) => (
+                format!("error: {}", first_clause(&format!("{e:#}"))),
+                String::new(),
+            ),
             Ok(plan) => {
                 let cached = match resolver.cached(&plan) {
                     Ok(Some(e)) => match e.credentials.remaining(now) {

@@ -1,11 +1,295 @@
-//! `awsdo export SHELL`: the hook's worker (filled in by the shell-integration work).
+//! `awsdo export SHELL`: the prompt hook's worker. It compares `AWS_PROFILE` with what the
+//! shell holds (`AWSDO_PROFILE`, `AWSDO_REFRESH_AT`, `AWSDO_STATE`) and prints the statements
+//! that bring the shell up to date: a complete set, or nothing.
+//!
+//! Like direnv it records what it changed, so that unsetting `AWS_PROFILE` removes exactly
+//! what awsdo exported and brings back what that replaced. It also records every outcome,
+//! failures included, so a failure is reported once rather than at every prompt:
+//!
+//! - a profile change may ask for an MFA code on the terminal;
+//! - a renewal never asks: when it would need a code it prints one `run: awsdo login` line,
+//!   keeps the credentials until they expire, then removes them;
+//! - network time is bounded by `AWSDO_HOOK_TIMEOUT` (default 5 s).
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use super::Ctx;
-use crate::shell::ShellKind;
+use crate::creds::{Credentials, parse_duration};
+use crate::error::{MfaNeeded, SilentExit};
+use crate::shell::{Changes, ShellKind, render};
+
+/// The profile whose credentials the shell holds.
+pub const PROFILE_VAR: &str = "AWSDO_PROFILE";
+/// Epoch seconds after which the next prompt runs `awsdo export` again; unset: never.
+pub const REFRESH_VAR: &str = "AWSDO_REFRESH_AT";
+/// For fish, which has no clock builtin: a file whose mtime is the refresh time.
+pub const REFRESH_FILE_VAR: &str = "AWSDO_REFRESH_FILE";
+/// JSON: which variables awsdo set and what they replaced.
+pub const STATE_VAR: &str = "AWSDO_STATE";
+
+const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(5);
+/// How soon a failed renewal is tried again.
+const RETRY_AFTER: i64 = 60;
+
+/// What awsdo changed in this shell.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct State {
+    /// Variables awsdo set.
+    #[serde(default)]
+    owned: Vec<String>,
+    /// Their values before awsdo first set them (absent: they were unset).
+    #[serde(default)]
+    saved: BTreeMap<String, String>,
+    /// The "MFA needed" hint was shown for the current credentials.
+    #[serde(default)]
+    hinted: bool,
+}
 
 /// Print what brings the shell up to date, or nothing.
-pub fn run(_ctx: &Ctx, _shell: ShellKind, _force: bool) -> anyhow::Result<ExitCode> {
-    Ok(ExitCode::SUCCESS)
+pub fn run(ctx: &Ctx, shell: ShellKind, force: bool) -> anyhow::Result<ExitCode> {
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    let (out, result) = decide(ctx, shell, force, now);
+    let text = match out {
+        Some(changes) => render(shell.shell(), &changes),
+        None => String::new(),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .context("could not write to stdout")?;
+    result
+}
+
+/// The changes to print and the outcome to report (its message goes to stderr once).
+fn decide(
+    ctx: &Ctx,
+    shell: ShellKind,
+    force: bool,
+    now: i64,
+) -> (Option<Changes>, anyhow::Result<ExitCode>) {
+    let wanted = ctx.var_nonempty("AWS_PROFILE");
+    let held = ctx.var_nonempty(PROFILE_VAR);
+    let refresh_at = ctx
+        .var_nonempty(REFRESH_VAR)
+        .and_then(|v| v.parse::<i64>().ok());
+    let state: State = ctx
+        .var_nonempty(STATE_VAR)
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+
+    let Some(wanted) = wanted else {
+        // AWS_PROFILE is gone: revert what awsdo did, if anything.
+        if held.is_none() && state.owned.is_empty() {
+            return (None, Ok(ExitCode::SUCCESS));
+        }
+        let mut changes = Changes::default();
+        revert(&state, &mut changes);
+        clear_markers(&mut changes);
+        return (Some(changes), Ok(ExitCode::SUCCESS));
+    };
+
+    let switching = force || held.as_deref() != Some(wanted.as_str());
+    if !switching && refresh_at.is_none_or(|t| now < t) {
+        return (None, Ok(ExitCode::SUCCESS));
+    }
+
+    match obtain(ctx, &wanted, switching) {
+        Ok((creds, region)) => {
+            let mut changes = Changes::default();
+            let mut state = state;
+            apply(ctx, &mut state, &creds, region.as_deref(), &mut changes);
+            state.hinted = false;
+            let min_ttl = ctx.min_ttl().unwrap_or(crate::resolve::DEFAULT_MIN_TTL);
+            let refresh = creds.expiration.map(|exp| {
+                let at = exp.unix_timestamp() - min_ttl.as_secs() as i64;
+                at.max(now + RETRY_AFTER)
+            });
+            mark(ctx, shell, &mut changes, &wanted, refresh, &state);
+            (Some(changes), Ok(ExitCode::SUCCESS))
+        }
+        Err(err) => {
+            let mut changes = Changes::default();
+            let mut state = state;
+            let held_expiry = ctx
+                .var_nonempty("AWS_CREDENTIAL_EXPIRATION")
+                .and_then(|e| {
+                    OffsetDateTime::parse(&e, &time::format_description::well_known::Rfc3339).ok()
+                })
+                .map(|t| t.unix_timestamp());
+            let still_valid = !switching && held_expiry.is_some_and(|exp| now < exp);
+            let message;
+            let refresh;
+            if still_valid {
+                // A renewal failed while the shell's credentials still work: keep them, say
+                // so once, and retry later (or at expiry, when MFA is what is missing).
+                let exp = held_expiry.unwrap_or(now);
+                if err.is::<MfaNeeded>() {
+                    message = (!state.hinted).then(|| format!("{err:#}"));
+                    state.hinted = true;
+                    refresh = Some(exp);
+                } else {
+                    message = Some(format!("{err:#}"));
+                    refresh = Some((now + RETRY_AFTER).min(exp));
+                }
+            } else {
+                // A switch failed, or the held credentials have expired: remove them rather
+                // than leave another profile's (or dead) keys in place.
+                revert(&state, &mut changes);
+                state.owned.clear();
+                state.saved.clear();
+                message = Some(if !switching && err.is::<MfaNeeded>() {
+                    format!(
+                        "removed the expired credentials of profile {wanted:?}; run: awsdo login {wanted}"
+                    )
+                } else {
+                    format!("{err:#}")
+                });
+                state.hinted = false;
+                refresh = None;
+            }
+            mark(ctx, shell, &mut changes, &wanted, refresh, &state);
+            let result = match message {
+                Some(m) => {
+                    eprintln!("awsdo: {}", m.replace('\n', " "));
+                    Err(SilentExit(1).into())
+                }
+                None => Ok(ExitCode::SUCCESS),
+            };
+            (Some(changes), result)
+        }
+    }
+}
+
+/// Credentials for `profile`; a switch may ask for MFA, a renewal may not.
+fn obtain(
+    ctx: &Ctx,
+    profile: &str,
+    may_prompt: bool,
+) -> anyhow::Result<(Credentials, Option<String>)> {
+    let profiles = ctx.profiles()?;
+    let plan = ctx.plan(&profiles, profile)?;
+    let env = ctx.getter();
+    let budget = match ctx.var_nonempty("AWSDO_HOOK_TIMEOUT") {
+        Some(v) => parse_duration(&v).context("could not read AWSDO_HOOK_TIMEOUT")?,
+        None => DEFAULT_HOOK_TIMEOUT,
+    };
+    let resolver = ctx.resolver(&profiles, may_prompt, Some(budget), &env)?;
+    let got = resolver.resolve(&plan)?;
+    Ok((got.credentials, plan.region))
+}
+
+/// Set the credential variables, remembering what each replaced the first time awsdo set it.
+fn apply(
+    ctx: &Ctx,
+    state: &mut State,
+    creds: &Credentials,
+    region: Option<&str>,
+    changes: &mut Changes,
+) {
+    let vars = creds.env_vars(region);
+    // Variables awsdo set for the previous profile but not for this one go back first.
+    for name in state.owned.clone() {
+        if !vars.iter().any(|(k, _)| *k == name) {
+            changes
+                .0
+                .insert(name.clone(), state.saved.get(&name).cloned());
+            state.saved.remove(&name);
+            state.owned.retain(|o| *o != name);
+        }
+    }
+    for (k, v) in vars {
+        if !state.owned.iter().any(|o| o == k) {
+            if let Some(old) = ctx.var(k) {
+                state.saved.insert(k.to_owned(), old);
+            }
+            state.owned.push(k.to_owned());
+        }
+        changes.0.insert(k.to_owned(), Some(v));
+    }
+}
+
+/// Put back what awsdo replaced and remove what it added.
+fn revert(state: &State, changes: &mut Changes) {
+    for name in &state.owned {
+        changes
+            .0
+            .insert(name.clone(), state.saved.get(name).cloned());
+    }
+}
+
+fn clear_markers(changes: &mut Changes) {
+    for k in [PROFILE_VAR, REFRESH_VAR, REFRESH_FILE_VAR, STATE_VAR] {
+        changes.0.insert(k.to_owned(), None);
+    }
+}
+
+/// Record the outcome: which profile the shell holds, when to look again, what awsdo owns.
+fn mark(
+    ctx: &Ctx,
+    shell: ShellKind,
+    changes: &mut Changes,
+    profile: &str,
+    refresh: Option<i64>,
+    state: &State,
+) {
+    changes
+        .0
+        .insert(PROFILE_VAR.to_owned(), Some(profile.to_owned()));
+    changes
+        .0
+        .insert(REFRESH_VAR.to_owned(), refresh.map(|t| t.to_string()));
+    let state_json = if state.owned.is_empty() && !state.hinted {
+        None
+    } else {
+        serde_json::to_string(state).ok()
+    };
+    changes.0.insert(STATE_VAR.to_owned(), state_json);
+    if shell == ShellKind::Fish {
+        let file = refresh.and_then(|t| refresh_file(ctx, t).ok());
+        changes.0.insert(
+            REFRESH_FILE_VAR.to_owned(),
+            file.map(|p| p.to_string_lossy().into_owned()),
+        );
+    }
+}
+
+/// A file whose mtime is `at`, for fish's builtin-only expiry check (`path mtime`).
+fn refresh_file(ctx: &Ctx, at: i64) -> anyhow::Result<std::path::PathBuf> {
+    let cache = crate::cache::Cache::from_env(&ctx.getter())?;
+    let dir = cache.dir().join("refresh");
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .create(&dir)
+        .with_context(|| format!("could not create {}", dir.display()))?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    // Old marks are no longer referenced by any live prompt that matters.
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        for e in entries.flatten() {
+            let stale = e
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<i64>().ok())
+                .is_some_and(|t| t < now - 86_400);
+            if stale {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    let path = dir.join(at.to_string());
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    let when = std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(at).unwrap_or(0));
+    file.set_modified(when)?;
+    Ok(path)
 }

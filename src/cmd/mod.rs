@@ -103,7 +103,12 @@ impl Ctx {
         Ok(Overrides {
             role_arn: self.args.role_arn.clone(),
             source_profile: self.args.source_profile.clone(),
-            duration: self.args.duration.as_deref().map(parse_duration).transpose()?,
+            duration: self
+                .args
+                .duration
+                .as_deref()
+                .map(parse_duration)
+                .transpose()?,
             serial_number: self.args.serial_number.clone(),
         })
     }

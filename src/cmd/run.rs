@@ -30,7 +30,10 @@ pub fn exec(ctx: &Ctx, command: &[OsString]) -> anyhow::Result<ExitCode> {
     let program = &command[0];
     let mut cmd = Command::new(program);
     cmd.args(&command[1..]);
-    for var in CREDENTIAL_VARS.iter().chain(&["AWS_PROFILE", "AWS_DEFAULT_PROFILE"]) {
+    for var in CREDENTIAL_VARS
+        .iter()
+        .chain(&["AWS_PROFILE", "AWS_DEFAULT_PROFILE"])
+    {
         cmd.env_remove(var);
     }
     for (k, v) in creds.env_vars(region.as_deref()) {

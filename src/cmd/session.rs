@@ -86,5 +86,7 @@ pub fn credential_process(ctx: &Ctx) -> anyhow::Result<ExitCode> {
 /// The AWS console sign-in for the profile's credentials.
 pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> {
     let name = ctx.profile_name(None);
-    anyhow::bail!("could not open the console for profile {name:?}: console sign-in is not available in this version yet")
+    anyhow::bail!(
+        "could not open the console for profile {name:?}: console sign-in is not available in this version yet"
+    )
 }
