@@ -537,3 +537,159 @@ fn tmux_drives_an_interactive_program() {
     assert!(t.wait_for("got:123456", T), "{}", t.screen());
     assert_eq!(t.wait_exit(T), Some(3), "{}", t.screen());
 }
+
+// The AWS SDK for Rust, the client awsdo itself uses, against the fakes and moto: the
+// fakes speak its HTTP (hyper) and its XML/JSON parsers read their answers.
+
+fn sdk_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn sts_client(url: &str) -> aws_sdk_sts::Client {
+    use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new(
+            "AKIAFAKESDK",
+            "fake-secret-sdk",
+            None,
+            None,
+            "harness",
+        ))
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
+}
+
+#[test]
+fn aws_sdk_for_rust_talks_to_fake_sts() {
+    let fake = FakeSts::start(|call| match call.param("TokenCode") {
+        Some("000000") => sts::mfa_rejected(),
+        _ => sts::default_answer(call),
+    });
+    let client = sts_client(&fake.url());
+    sdk_runtime().block_on(async {
+        let out = client
+            .assume_role()
+            .role_arn("arn:aws:iam::111122223333:role/admin")
+            .role_session_name("harness")
+            .serial_number("arn:aws:iam::123456789012:mfa/me")
+            .token_code("123456")
+            .send()
+            .await
+            .unwrap();
+        let creds = out.credentials().unwrap();
+        assert!(creds.access_key_id().starts_with("ASIAFAKEROLE"));
+        assert!(creds.expiration().secs() > 0);
+        eqnice!(
+            "arn:aws:sts::111122223333:assumed-role/admin/harness",
+            out.assumed_role_user().unwrap().arn()
+        );
+        let err = client
+            .get_session_token()
+            .serial_number("arn:aws:iam::123456789012:mfa/me")
+            .token_code("000000")
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        use aws_sdk_sts::error::ProvideErrorMetadata;
+        eqnice!("AccessDenied", err.code().unwrap_or("-"));
+        eqnice!(sts::MFA_FAILED_MESSAGE, err.message().unwrap_or("-"));
+    });
+    let calls = fake.calls();
+    eqnice!("AssumeRole,GetSessionToken", fake.actions().join(","));
+    eqnice!("AKIAFAKESDK", calls[0].signing_key_id().unwrap());
+    eqnice!("123456", calls[0].param("TokenCode").unwrap());
+    // The SDK frames its query-protocol bodies with Content-Length, not chunked.
+    let req = &calls[0].request;
+    assert!(req.header("content-length").is_some(), "{:?}", req.headers);
+    assert!(
+        req.header("transfer-encoding").is_none(),
+        "{:?}",
+        req.headers
+    );
+}
+
+#[test]
+fn aws_sdk_for_rust_through_the_moto_proxy() {
+    let Some(moto) = Moto::start() else { return };
+    let client = sts_client(&moto.url());
+    sdk_runtime().block_on(async {
+        let id = client.get_caller_identity().send().await.unwrap();
+        eqnice!("123456789012", id.account().unwrap());
+        let out = client
+            .get_session_token()
+            .serial_number("arn:aws:iam::123456789012:mfa/me")
+            .token_code("123456")
+            .send()
+            .await
+            .unwrap();
+        assert!(out.credentials().is_some());
+    });
+    eqnice!("GetCallerIdentity,GetSessionToken", moto.calls().join(","));
+}
+
+#[test]
+fn aws_sdk_for_rust_reads_fake_sso() {
+    use aws_sdk_sso::config::{BehaviorVersion, Region};
+    let sso = FakeSso::start("good-token");
+    let conf = aws_sdk_sso::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(sso.url())
+        .build();
+    let client = aws_sdk_sso::Client::from_conf(conf);
+    sdk_runtime().block_on(async {
+        let out = client
+            .get_role_credentials()
+            .role_name("Admin")
+            .account_id("111122223333")
+            .access_token("good-token")
+            .send()
+            .await
+            .unwrap();
+        let creds = out.role_credentials().unwrap();
+        assert!(creds.access_key_id().unwrap().starts_with("ASIAFAKESSO"));
+        assert!(creds.expiration() > 1_700_000_000_000);
+        let err = client
+            .get_role_credentials()
+            .role_name("Admin")
+            .account_id("111122223333")
+            .access_token("stale-token")
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        assert!(err.is_unauthorized_exception(), "{err:?}");
+    });
+    eqnice!(2, sso.count());
+}
+
+#[test]
+fn aws_sdk_for_rust_on_hang_up_and_throttling() {
+    // A hang-up is a transient dispatch failure, throttling a retryable error: the SDK's
+    // standard retry makes 3 attempts of each before giving up.
+    let fake = FakeSts::start(|call| match call.action.as_str() {
+        "GetCallerIdentity" => Response::hang_up(),
+        _ => sts::throttling(),
+    });
+    let client = sts_client(&fake.url());
+    sdk_runtime().block_on(async {
+        assert!(client.get_caller_identity().send().await.is_err());
+        let err = client
+            .get_session_token()
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error();
+        use aws_sdk_sts::error::ProvideErrorMetadata;
+        eqnice!("Throttling", err.code().unwrap_or("-"));
+    });
+    eqnice!(3, fake.count("GetCallerIdentity"));
+    eqnice!(3, fake.count("GetSessionToken"));
+}

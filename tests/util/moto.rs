@@ -67,6 +67,7 @@ impl Moto {
             .tempdir()
             .expect("temp dir");
         let log = dir.path().join("moto.log");
+        let pid_file = dir.path().join("moto.pid");
         let mut last_log = String::new();
         for _attempt in 0..3 {
             let port = free_port();
@@ -77,11 +78,17 @@ impl Moto {
                     // moto in the background; a subshell waits for EOF on our pipe and kills
                     // it; the shell itself ends when moto does.
                     // (fd 3 keeps the pipe: a background job's stdin is /dev/null.)
+                    // moto gets 3 s to end on TERM, then KILL.
                     "exec 3<&0; moto_server -H 127.0.0.1 -p \"$1\" </dev/null 3<&- & p=$!; \
-                     (read -r _ <&3; kill \"$p\" 2>/dev/null) & wait \"$p\"",
+                     echo \"$p\" >\"$2\"; \
+                     (read -r _ <&3; kill \"$p\" 2>/dev/null; i=0; \
+                      while kill -0 \"$p\" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done; \
+                      kill -9 \"$p\" 2>/dev/null) & \
+                     wait \"$p\"",
                     "sh",
                     &port.to_string(),
                 ])
+                .arg(&pid_file)
                 .stdin(Stdio::piped())
                 .stdout(log_file.try_clone().unwrap())
                 .stderr(log_file)
@@ -243,14 +250,17 @@ impl Moto {
 
 impl Drop for Moto {
     fn drop(&mut self) {
-        // Closing the pipe makes the shell kill moto; then reap the shell.
+        // Closing the pipe makes the shell kill moto (TERM, then KILL); then reap the shell.
         drop(self.stdin.take());
-        let deadline = Instant::now() + Duration::from_secs(5);
+        let deadline = Instant::now() + Duration::from_secs(6);
         while Instant::now() < deadline {
             if self.child.try_wait().ok().flatten().is_some() {
                 return;
             }
             thread::sleep(Duration::from_millis(20));
+        }
+        if let Ok(pid) = std::fs::read_to_string(self.dir.path().join("moto.pid")) {
+            let _ = Command::new("kill").args(["-9", pid.trim()]).status();
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
