@@ -123,6 +123,21 @@ fn test_env_layout_and_clean_environment() {
 }
 
 #[test]
+fn sh_quote_and_stdin_input() {
+    eqnice!("plain/path-1.0", util::sh_quote("plain/path-1.0"));
+    eqnice!("''", util::sh_quote(""));
+    eqnice!("'it'\\''s $HOME'", util::sh_quote("it's $HOME"));
+    let arg = "it's $HOME \"x\"";
+    let out = run_ok(
+        std::process::Command::new("sh")
+            .args(["-c", &format!("printf %s {}", util::sh_quote(arg))]),
+    );
+    eqnice!(arg, stdout(&out));
+    let out = util::run_with_input(&mut std::process::Command::new("cat"), "typed\n");
+    eqnice!("typed\n", stdout(&out));
+}
+
+#[test]
 fn http_keep_alive_round_trip() {
     let server = HttpServer::start(|req| {
         Response::text(

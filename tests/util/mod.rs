@@ -329,6 +329,38 @@ pub fn run_code(cmd: &mut Command, code: i32) -> Output {
     out
 }
 
+/// Runs `cmd` with `input` on its stdin and returns its output, whatever the status.
+pub fn run_with_input(cmd: &mut Command, input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", describe_cmd(cmd)));
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    // Write from a thread so a child that does not read cannot block us.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().expect("wait for child");
+    let _ = writer.join();
+    out
+}
+
+/// Quotes `s` for a POSIX shell command line (e.g. for `Tmux::start`).
+pub fn sh_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
 fn run(cmd: &mut Command) -> Output {
     cmd.stdin(std::process::Stdio::null());
     cmd.output()
