@@ -1,0 +1,437 @@
+//! Test helpers shared by every integration test: `mod util;` in `tests/NAME.rs`.
+//!
+//! - `require(tool)`: skip a test when an external tool is missing (unless `AWSDO_TEST_REQUIRE`
+//!   says it must be there).
+//! - `TestEnv`: a private HOME with `~/.aws/config`, `~/.aws/credentials` and a cache dir, and
+//!   `cmd()`, the awsdo binary in a clean environment aimed at them.
+//! - `eqnice!`, `run_ok`, `run_fail`: assertions that show what went wrong.
+//! - `http` (a tiny HTTP/1.1 server and client), `sts` (STS/IAM XML and `FakeSts`), `moto`
+//!   (moto_server behind a call-counting proxy), `sso` (a fake SSO portal and token cache),
+//!   `tmux` (drive a program on a real terminal).
+#![allow(dead_code, unused_imports, unused_macros)]
+
+pub mod http;
+pub mod moto;
+pub mod sha1;
+pub mod sso;
+pub mod sts;
+pub mod tmux;
+
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The tools a test may `require`.
+pub const TOOLS: &[&str] = &[
+    "moto_server",
+    "aws",
+    "bash",
+    "zsh",
+    "fish",
+    "tmux",
+    "shellcheck",
+    "shfmt",
+    "strace",
+];
+
+/// Whether `AWSDO_TEST_REQUIRE` (comma-separated tool names, or `all`) lists `tool`.
+pub fn required_by_env(tool: &str) -> bool {
+    required_by(
+        &std::env::var("AWSDO_TEST_REQUIRE").unwrap_or_default(),
+        tool,
+    )
+}
+
+/// Whether a list in the form of `AWSDO_TEST_REQUIRE` names `tool`.
+pub fn required_by(list: &str, tool: &str) -> bool {
+    list.split(',')
+        .map(str::trim)
+        .any(|t| t == "all" || t == tool)
+}
+
+/// Where `tool` is on PATH, if it is there and executable. A pyenv shim only counts when the
+/// current Python version really has the tool.
+pub fn find_tool(tool: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var_os("PATH")?;
+    let found = std::env::split_paths(&path)
+        .map(|d| d.join(tool))
+        .find(|p| {
+            fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })?;
+    if found.to_string_lossy().contains("/.pyenv/shims/") {
+        let ok = Command::new("pyenv")
+            .args(["which", tool])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !ok {
+            return None;
+        }
+    }
+    Some(found)
+}
+
+/// True when `tool` is on PATH. Otherwise prints `skipping: <tool> not found` to stderr and
+/// returns false, or panics when `AWSDO_TEST_REQUIRE` lists the tool (or is `all`).
+///
+/// ```ignore
+/// if !util::require("aws") { return; }
+/// ```
+#[track_caller]
+pub fn require(tool: &str) -> bool {
+    require_with(
+        tool,
+        &std::env::var("AWSDO_TEST_REQUIRE").unwrap_or_default(),
+    )
+}
+
+/// `require` with the list given instead of read from `AWSDO_TEST_REQUIRE`.
+#[track_caller]
+pub fn require_with(tool: &str, require_list: &str) -> bool {
+    if find_tool(tool).is_some() {
+        return true;
+    }
+    if required_by(require_list, tool) {
+        panic!(
+            "{tool} not found on PATH, and AWSDO_TEST_REQUIRE={require_list:?} requires it \
+             (scripts/install-test-deps installs it)"
+        );
+    }
+    eprintln!("skipping: {tool} not found");
+    false
+}
+
+/// A private world for one test: `ROOT/home` (HOME), `ROOT/home/.aws/{config,credentials}`
+/// (both created empty) and `ROOT/cache` (AWSDO_CACHE_DIR). Removed on Drop.
+pub struct TestEnv {
+    dir: tempfile::TempDir,
+    endpoint: Option<String>,
+    vars: Vec<(String, String)>,
+}
+
+impl Default for TestEnv {
+    fn default() -> Self {
+        TestEnv::new()
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        let dir = tempfile::Builder::new()
+            .prefix("awsdo-test-")
+            .tempdir()
+            .expect("temp dir");
+        let env = TestEnv {
+            dir,
+            endpoint: None,
+            vars: Vec::new(),
+        };
+        fs::create_dir_all(env.home().join(".aws")).unwrap();
+        fs::create_dir_all(env.cache_dir()).unwrap();
+        fs::write(env.config_path(), "").unwrap();
+        fs::write(env.credentials_path(), "").unwrap();
+        env
+    }
+
+    /// A TestEnv whose commands get `AWS_ENDPOINT_URL=url`.
+    pub fn with_endpoint(url: &str) -> TestEnv {
+        let mut env = TestEnv::new();
+        env.set_endpoint(url);
+        env
+    }
+
+    pub fn set_endpoint(&mut self, url: &str) {
+        self.endpoint = Some(url.to_string());
+    }
+
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+
+    /// Adds a variable to the environment of every `cmd()` (e.g. `AWS_REGION`,
+    /// `AWS_ENDPOINT_URL_SSO`); a later call for the same name wins.
+    pub fn set_var(&mut self, name: &str, value: &str) {
+        self.vars.retain(|(k, _)| k != name);
+        self.vars.push((name.to_string(), value.to_string()));
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.root().join("home")
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.home().join(".aws/config")
+    }
+
+    pub fn credentials_path(&self) -> PathBuf {
+        self.home().join(".aws/credentials")
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root().join("cache")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        fs::write(self.config_path(), text).unwrap();
+    }
+
+    pub fn write_credentials(&self, text: &str) {
+        fs::write(self.credentials_path(), text).unwrap();
+    }
+
+    /// Writes `ROOT/rel` (parents created) and returns its path.
+    pub fn write_file(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.root().join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Writes the token that `aws sso login` leaves for `key` (an sso_session name, or the
+    /// start URL of a legacy profile) in `HOME/.aws/sso/cache/`, valid for `valid`.
+    pub fn write_sso_token(
+        &self,
+        key: &str,
+        start_url: &str,
+        region: &str,
+        access_token: &str,
+        valid: Duration,
+    ) -> PathBuf {
+        sso::write_token(
+            &self.home(),
+            key,
+            start_url,
+            region,
+            access_token,
+            SystemTime::now() + valid,
+        )
+    }
+
+    /// The environment `cmd()` sets, in order (PATH first).
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        let mut v = vec![
+            (
+                "PATH".to_string(),
+                std::env::var("PATH").unwrap_or_default(),
+            ),
+            ("HOME".to_string(), path_str(&self.home())),
+            ("AWS_CONFIG_FILE".to_string(), path_str(&self.config_path())),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".to_string(),
+                path_str(&self.credentials_path()),
+            ),
+            ("AWSDO_CACHE_DIR".to_string(), path_str(&self.cache_dir())),
+            ("LANG".to_string(), "C.UTF-8".to_string()),
+            // Keeps the SDK from probing the instance metadata service (169.254.169.254)
+            // for credentials or a region: tests talk to loopback only.
+            ("AWS_EC2_METADATA_DISABLED".to_string(), "true".to_string()),
+        ];
+        if let Some(url) = &self.endpoint {
+            v.push(("AWS_ENDPOINT_URL".to_string(), url.clone()));
+        }
+        for (k, val) in &self.vars {
+            v.retain(|(name, _)| name != k);
+            v.push((k.clone(), val.clone()));
+        }
+        v
+    }
+
+    /// The awsdo binary with a clean environment: only `env_vars()`, current dir `ROOT`.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(awsdo_bin());
+        c.env_clear().envs(self.env_vars()).current_dir(self.root());
+        c
+    }
+
+    /// Any program with the same clean environment (e.g. `aws`, or a shell).
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Command {
+        let mut c = Command::new(program);
+        c.env_clear().envs(self.env_vars()).current_dir(self.root());
+        c
+    }
+}
+
+fn path_str(p: &Path) -> String {
+    p.to_str().expect("utf-8 temp path").to_string()
+}
+
+/// The awsdo binary under test.
+pub fn awsdo_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_awsdo")
+}
+
+/// Formats an `Output` for a failure message.
+pub fn describe(out: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}\n--------------",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn describe_cmd(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Runs `cmd` (stdin closed unless set) and returns its output; panics, showing stdout and
+/// stderr, unless it exits 0.
+#[track_caller]
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = run(cmd);
+    if !out.status.success() {
+        panic!(
+            "expected success from `{}`\n{}",
+            describe_cmd(cmd),
+            describe(&out)
+        );
+    }
+    out
+}
+
+/// Runs `cmd` and returns its output; panics, showing stdout and stderr, if it exits 0 (or is
+/// killed by a signal).
+#[track_caller]
+pub fn run_fail(cmd: &mut Command) -> Output {
+    let out = run(cmd);
+    if out.status.success() || out.status.code().is_none() {
+        panic!(
+            "expected failure from `{}`\n{}",
+            describe_cmd(cmd),
+            describe(&out)
+        );
+    }
+    out
+}
+
+/// Runs `cmd` and panics, showing stdout and stderr, unless it exits with `code`.
+#[track_caller]
+pub fn run_code(cmd: &mut Command, code: i32) -> Output {
+    let out = run(cmd);
+    if out.status.code() != Some(code) {
+        panic!(
+            "expected exit code {code} from `{}`\n{}",
+            describe_cmd(cmd),
+            describe(&out)
+        );
+    }
+    out
+}
+
+/// Runs `cmd` with `input` on its stdin and returns its output, whatever the status.
+pub fn run_with_input(cmd: &mut Command, input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", describe_cmd(cmd)));
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    // Write from a thread so a child that does not read cannot block us.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(input.as_bytes());
+    });
+    let out = child.wait_with_output().expect("wait for child");
+    let _ = writer.join();
+    out
+}
+
+/// Quotes `s` for a POSIX shell command line (e.g. for `Tmux::start`).
+pub fn sh_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"-_./=:,@%+".contains(&c))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(std::process::Stdio::null());
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run `{}`: {e}", describe_cmd(cmd)))
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `assert_eq!` for text: on failure prints labelled `expected:` / `got:` blocks, one per
+/// line, so multi-line output is readable. Works on anything `Display`-able; an optional
+/// format string and arguments say what was compared.
+///
+/// ```ignore
+/// util::eqnice!("ok\n", util::stdout(&out));
+/// util::eqnice!(expected, got, "exports for profile {}", name);
+/// ```
+macro_rules! eqnice {
+    ($expected:expr, $got:expr $(,)?) => {
+        $crate::util::eqnice!($expected, $got, "values differ")
+    };
+    ($expected:expr, $got:expr, $($msg:tt)+) => {{
+        let expected = ::std::string::ToString::to_string(&$expected);
+        let got = ::std::string::ToString::to_string(&$got);
+        if expected != got {
+            panic!(
+                "{}\n\nexpected:\n---\n{}\n---\n\ngot:\n---\n{}\n---\n",
+                format!($($msg)+),
+                expected,
+                got
+            );
+        }
+    }};
+}
+pub(crate) use eqnice;
+
+/// `2026-11-28T18:30:00Z` for a time (UTC, whole seconds).
+pub fn iso8601(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Milliseconds since the epoch.
+pub fn epoch_millis(t: SystemTime) -> u128 {
+    t.duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_millis()
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
