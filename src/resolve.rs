@@ -181,7 +181,16 @@ impl Resolver<'_> {
 
     /// Run every step; also says whether an MFA code (typed or cached session) was involved.
     fn run(&self, plan: &Plan) -> anyhow::Result<(Credentials, bool)> {
-        let region = plan.region.as_deref().unwrap_or(GLOBAL_REGION);
+        // STS is called in the profile's region, else the environment's (as the AWS CLI
+        // does), else at its global endpoint.
+        let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+            .iter()
+            .find_map(|k| (self.env)(k).filter(|v| !v.is_empty()));
+        let region = plan
+            .region
+            .as_deref()
+            .or(env_region.as_deref())
+            .unwrap_or(GLOBAL_REGION);
         let mut current: Option<Credentials> = None;
         let mut used_mfa = false;
         let mut from_mfa_cache: Option<String> = None;
