@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 
 use tempfile::TempDir;
 
-use super::test_tools::{TRICKY, tool};
+use super::test_tools::{TRICKY, skip, tool};
 use super::{Changes, ShellKind, render};
 
 // ---------------------------------------------------------------------------------------------
@@ -876,4 +876,59 @@ fn bash_unchanged_prompt_starts_no_process_strace() {
 #[test]
 fn zsh_unchanged_prompt_starts_no_process_strace() {
     check_no_process(ShellKind::Zsh);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PowerShell: parsed, not run
+// ---------------------------------------------------------------------------------------------
+
+/// pwsh cannot run here, so its statements and snippet go through the tree-sitter-pwsh grammar
+/// (`tests/pwsh-parse`, installed with `npm ci --ignore-scripts`): no ERROR or MISSING node in
+/// the raw snippet, the snippet rendered for paths with `'` and `’`, and every set/unset
+/// statement for the tricky values (typographic quotes folded to `'`, see parse.cjs).
+#[test]
+fn pwsh_statements_and_snippet_parse() {
+    let Some(node) = tool("node") else { return };
+    let tool_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pwsh-parse");
+    if !tool_dir.join("node_modules/web-tree-sitter").is_dir()
+        || !tool_dir.join("node_modules/tree-sitter-pwsh").is_dir()
+    {
+        skip("tree-sitter-pwsh");
+        return;
+    }
+    let dir = TempDir::new().unwrap();
+    let shell = ShellKind::Pwsh.shell();
+    let [raw, rendered] = snippet_files(ShellKind::Pwsh, dir.path());
+    let typographic = dir.path().join("typographic.ps1");
+    fs::write(
+        &typographic,
+        shell.hook(Path::new(
+            "C:\\Tools\\it\u{2019}s \u{2018}x\u{201B}\\awsdo.exe",
+        )),
+    )
+    .unwrap();
+    let mut statements = String::new();
+    for (i, value) in TRICKY.iter().enumerate() {
+        statements.push_str(&shell.set(&format!("AWSDO_T{i:02}"), value));
+        statements.push_str(&shell.unset(&format!("AWSDO_T{i:02}")));
+    }
+    let statements_file = dir.path().join("statements.ps1");
+    fs::write(&statements_file, &statements).unwrap();
+    // A control: the checker must see a typographic quote left undoubled. One node run for
+    // all files (loading the grammar takes seconds).
+    let bad = dir.path().join("bad.ps1");
+    fs::write(&bad, "$Env:AWS_X = 'it\u{2019}s'\n").unwrap();
+    let out = clean_command(&node, &tool_dir)
+        .arg("parse.cjs")
+        .args([&raw, &rendered, &typographic, &statements_file, &bad])
+        .output()
+        .expect("spawn node");
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let bad_prefix = format!("{}:", bad.display());
+    assert!(
+        stdout.lines().all(|l| l.starts_with(&bad_prefix)),
+        "{stdout}\n{statements}"
+    );
+    assert!(!stdout.is_empty());
 }

@@ -52,13 +52,19 @@ pub fn tool(tool: &str) -> Option<PathBuf> {
             .find(|p| is_executable(p))
     });
     if found.is_none() {
-        assert!(
-            !required(tool),
-            "{tool} not found but AWSDO_TEST_REQUIRE requires it"
-        );
-        eprintln!("skipping: {tool} not found");
+        skip(tool);
     }
     found
+}
+
+/// Reports `tool` as missing: the skip notice, or a panic when `AWSDO_TEST_REQUIRE` names it.
+/// For things that are not programs on `PATH` too (`tree-sitter-pwsh`: an npm install).
+pub fn skip(tool: &str) {
+    assert!(
+        !required(tool),
+        "{tool} not found but AWSDO_TEST_REQUIRE requires it"
+    );
+    eprintln!("skipping: {tool} not found");
 }
 
 #[cfg(unix)]
@@ -71,6 +77,14 @@ fn is_executable(p: &Path) -> bool {
 #[cfg(not(unix))]
 fn is_executable(p: &Path) -> bool {
     p.is_file()
+}
+
+#[test]
+fn a_missing_tool_is_none() {
+    let name = "awsdo-no-such-tool";
+    if !required(name) {
+        assert_eq!(tool(name), None);
+    }
 }
 
 #[test]
