@@ -54,7 +54,8 @@ __awsdo_apply() {
 # Returns 0 when the credentials must be brought up to date. Builtins only: no process.
 __awsdo_due() {
   local __awsdo_now
-  if [[ ${AWS_PROFILE-} != "${AWSDO_PROFILE-}" ]]; then
+  # `test`, not `[[`: the user's `shopt -s nocasematch` must not make Dev equal dev.
+  if \builtin test "${AWS_PROFILE-}" != "${AWSDO_PROFILE-}"; then
     return 0
   fi
   if [[ -z ${AWSDO_REFRESH_AT-} ]]; then
@@ -111,7 +112,7 @@ __awsdo_complete() {
       if [[ ${__awsdo_name} == "${__awsdo_cur}"* ]]; then
         COMPREPLY+=("${__awsdo_name}")
       fi
-    done < <(\command "${__awsdo_exe}" status --names 2>/dev/null || :)
+    done <<<"$(\command "${__awsdo_exe}" status --names 2>/dev/null || :)"
   elif \builtin declare -F _awsdo >/dev/null; then
     _awsdo "$@"
   fi

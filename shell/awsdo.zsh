@@ -72,6 +72,7 @@ __awsdo_hook() {
 
 # `awsdo use PROFILE` / `awsdo use --unset` change this shell, so they must be a function.
 function awsdo {
+  emulate -L zsh
   if [[ ${1-} == use && $# -eq 1 ]]; then
     command "$__awsdo_exe" status
   elif [[ ${1-} == use && $# -eq 2 && $2 == --unset ]]; then
@@ -88,6 +89,7 @@ function awsdo {
 # Completes `awsdo use <TAB>` with profile names; anything else goes to clap's `_awsdo`
 # (from `awsdo completions zsh`) when that is loaded.
 __awsdo_complete() {
+  emulate -L zsh
   if (( CURRENT == 3 )) && [[ ${words[2]-} == use ]]; then
     local -a __awsdo_names
     __awsdo_names=(${(f)"$(command "$__awsdo_exe" status --names 2>/dev/null)"})
@@ -101,13 +103,17 @@ __awsdo_complete() {
 # Registration (once, however often this file is sourced)
 # ---------------------------------------------------------------------------
 
-typeset -ga precmd_functions
-if (( ${precmd_functions[(Ie)__awsdo_hook]} == 0 )); then
-  precmd_functions=(__awsdo_hook $precmd_functions)
-fi
-if (( $+functions[compdef] )); then
-  compdef __awsdo_complete awsdo
-fi
+# An anonymous function, so that `emulate -L zsh` shields this from the user's options too.
+() {
+  emulate -L zsh
+  typeset -ga precmd_functions
+  if (( ${precmd_functions[(Ie)__awsdo_hook]} == 0 )); then
+    precmd_functions=(__awsdo_hook $precmd_functions)
+  fi
+  if (( $+functions[compdef] )); then
+    compdef __awsdo_complete awsdo
+  fi
+}
 
 # Install: add to ~/.zshrc (after compinit, for the completion)
 #   eval "$(awsdo hook zsh)"

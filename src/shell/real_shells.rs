@@ -461,6 +461,60 @@ fn check_profile_change(kind: ShellKind) {
 }
 per_shell!(profile_change_calls_the_stub_once, check_profile_change);
 
+/// Profile names are case-sensitive even under the user's `shopt -s nocasematch`.
+#[test]
+fn bash_profile_compare_ignores_nocasematch() {
+    let Some(fx) = Fixture::new(ShellKind::Bash) else {
+        return;
+    };
+    let out = fx.run(
+        "shopt -s nocasematch\n",
+        "__t_fire\n",
+        &[("AWS_PROFILE", "Dev"), ("AWSDO_PROFILE", "dev")],
+    );
+    assert_ok(&out, "nocasematch");
+    assert_eq!(fx.calls(), ["export bash"]);
+}
+
+/// The user's zsh options cannot change what the hook means (it uses `emulate -L zsh`).
+#[test]
+fn zsh_hook_works_under_unusual_options() {
+    let Some(fx) = Fixture::new(ShellKind::Zsh) else {
+        return;
+    };
+    let out = fx.run(
+        "setopt ksh_arrays sh_word_split no_unset rc_quotes warn_create_global\n",
+        "export AWS_PROFILE=dev\n__t_fire\n__t_fire\necho \"$AWSDO_PROFILE\"\n\
+         awsdo use prod\necho \"$AWS_PROFILE\"\n",
+        &[],
+    );
+    assert_ok(&out, "zsh options");
+    assert_eq!(text(&out.stdout), "dev\nprod\n");
+    assert_eq!(text(&out.stderr), "");
+    assert_eq!(fx.calls(), ["export zsh", "export zsh --force"]);
+    fx.assert_no_marker();
+}
+
+/// The user's bash options cannot change what the hook means.
+#[test]
+fn bash_hook_works_under_unusual_options() {
+    let Some(fx) = Fixture::new(ShellKind::Bash) else {
+        return;
+    };
+    let out = fx.run(
+        "set -o noglob -o posix\nshopt -s failglob nullglob extglob nocasematch\n",
+        "export AWS_PROFILE=dev\n__t_fire\n__t_fire\necho \"$AWSDO_PROFILE\"\n\
+         awsdo use prod\necho \"$AWS_PROFILE\"\n\
+         COMP_WORDS=(awsdo use p); COMP_CWORD=2; __awsdo_complete awsdo p use\n\
+         echo \"${COMPREPLY[*]}\"\n",
+        &[],
+    );
+    assert_ok(&out, "bash options");
+    assert_eq!(text(&out.stdout), "dev\nprod\nprod\n");
+    assert_eq!(text(&out.stderr), "");
+    fx.assert_no_marker();
+}
+
 /// Nothing set at all: prompts start nothing.
 fn check_nothing_set(kind: ShellKind) {
     let Some(fx) = Fixture::new(kind) else { return };
