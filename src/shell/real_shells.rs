@@ -986,3 +986,156 @@ fn pwsh_statements_and_snippet_parse() {
     );
     assert!(!stdout.is_empty());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Interactive shells in tmux: the real prompt machinery, not a simulated one
+// ---------------------------------------------------------------------------------------------
+
+/// A tmux server on its own socket running one interactive shell; killed on drop.
+struct Tmux {
+    tmux: PathBuf,
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn cmd(&self) -> Command {
+        let mut cmd = Command::new(&self.tmux);
+        cmd.arg("-S").arg(&self.socket).stdin(Stdio::null());
+        cmd
+    }
+
+    /// Types `line` and Enter.
+    fn send(&self, line: &str) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", "t", "-l", line])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", "t", "Enter"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    fn pane(&self) -> String {
+        text(
+            &self
+                .cmd()
+                .args(["capture-pane", "-p", "-t", "t"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").output();
+    }
+}
+
+/// Waits up to 20 s for `file`, then returns its content.
+fn wait_for(file: &Path, tmux: &Tmux) -> String {
+    for _ in 0..200 {
+        if let Ok(content) = fs::read_to_string(file) {
+            if content.ends_with('\n') {
+                return content;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{} never appeared; pane:\n{}", file.display(), tmux.pane());
+}
+
+/// In a real interactive shell: switching the profile calls the stub once at the next prompt,
+/// further prompts call it zero times, and `$?` reaches the next command line unchanged.
+fn check_interactive(kind: ShellKind) {
+    let Some(tmux_path) = tool("tmux") else {
+        return;
+    };
+    let Some(fx) = Fixture::new(kind) else { return };
+    let (name, _) = strict(kind);
+    let shell = tool(name).unwrap();
+    let dir = fx.path();
+    let hook = fx.hook.to_str().unwrap();
+    let q = |s: &str| ShellKind::Bash.shell().quote(s).into_owned();
+    let shell_cmd = match kind {
+        ShellKind::Bash => {
+            fs::write(
+                dir.join("bashrc"),
+                format!("PS1='$ '\neval \"$(command cat {})\"\n", q(hook)),
+            )
+            .unwrap();
+            format!(
+                "{} --noprofile --rcfile {} -i",
+                q(shell.to_str().unwrap()),
+                q(dir.join("bashrc").to_str().unwrap())
+            )
+        }
+        ShellKind::Zsh => {
+            fs::write(
+                dir.join(".zshrc"),
+                format!("PS1='$ '\neval \"$(command cat {})\"\n", q(hook)),
+            )
+            .unwrap();
+            format!("{} --no-globalrcs -i", q(shell.to_str().unwrap()))
+        }
+        ShellKind::Fish => format!(
+            "{} --no-config --private -i -C {}",
+            q(shell.to_str().unwrap()),
+            q(&format!(
+                "function fish_prompt; echo '$ '; end; source {}",
+                ShellKind::Fish.shell().quote(hook)
+            ))
+        ),
+        ShellKind::Pwsh => unreachable!(),
+    };
+    let tmux = Tmux {
+        tmux: tmux_path,
+        socket: dir.join("tmux.sock"),
+    };
+    let mut start = clean_command(&tmux.tmux, dir);
+    start
+        .arg("-S")
+        .arg(&tmux.socket)
+        .args([
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "150",
+        ])
+        .args(["-y", "40"])
+        .arg(&shell_cmd)
+        .env("TERM", "xterm")
+        .env("ZDOTDIR", dir)
+        .env("AWSDO_STUB_DIR", dir);
+    assert_ok(&start.output().unwrap(), "tmux new-session");
+
+    tmux.send(&assign(kind, "AWS_PROFILE", "dev").replace('\n', ""));
+    tmux.send("echo \"$AWS_ACCESS_KEY_ID|$AWSDO_PROFILE\" > out1");
+    let key = wait_for(&dir.join("out1"), &tmux);
+    assert!(key.starts_with("AK it's $(touch "), "{key}");
+    assert!(key.ends_with("|dev\n"), "{key}");
+    for _ in 0..5 {
+        tmux.send("");
+    }
+    tmux.send("false");
+    let status = match kind {
+        ShellKind::Fish => "echo \"st=$status\" > out2",
+        _ => "echo \"st=$?\" > out2",
+    };
+    tmux.send(status);
+    assert_eq!(wait_for(&dir.join("out2"), &tmux), "st=1\n");
+    let name = kind.shell().name();
+    assert_eq!(fx.calls(), [format!("export {name}")], "{}", tmux.pane());
+    fx.assert_no_marker();
+}
+per_shell!(interactive_prompt_in_tmux, check_interactive);
