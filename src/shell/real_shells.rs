@@ -1041,10 +1041,10 @@ impl Drop for Tmux {
 /// Waits up to 20 s for `file`, then returns its content.
 fn wait_for(file: &Path, tmux: &Tmux) -> String {
     for _ in 0..200 {
-        if let Ok(content) = fs::read_to_string(file) {
-            if content.ends_with('\n') {
-                return content;
-            }
+        if let Ok(content) = fs::read_to_string(file)
+            && content.ends_with('\n')
+        {
+            return content;
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
