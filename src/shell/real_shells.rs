@@ -772,12 +772,12 @@ fn fish_completes_profile_names_after_use() {
 // Linters on the raw and the rendered snippets
 // ---------------------------------------------------------------------------------------------
 
-/// Runs `prog args… file`; `None` when `prog` is missing.
-fn lint(prog: &str, args: &[&str], file: &Path) -> Option<Output> {
+/// Runs `prog args… file` with `home` as HOME and working directory (fish creates its XDG
+/// directories there, so never the source tree); `None` when `prog` is missing.
+fn lint(prog: &str, args: &[&str], file: &Path, home: &Path) -> Option<Output> {
     let path = tool(prog)?;
-    let dir = file.parent().unwrap();
     Some(
-        clean_command(&path, dir)
+        clean_command(&path, home)
             .args(args)
             .arg(file)
             .output()
@@ -813,10 +813,13 @@ fn bash_snippet_lints_clean() {
     let dir = TempDir::new().unwrap();
     for file in snippet_files(ShellKind::Bash, dir.path()) {
         let what = file.display().to_string();
-        assert_lint_clean(lint("bash", &["-n"], &file), &what);
-        assert_lint_clean(lint("shellcheck", &["--enable=all"], &file), &what);
+        assert_lint_clean(lint("bash", &["-n"], &file, dir.path()), &what);
+        assert_lint_clean(
+            lint("shellcheck", &["--enable=all"], &file, dir.path()),
+            &what,
+        );
         // Two-space indent, the style the file is written in.
-        assert_lint_clean(lint("shfmt", &["-d", "-i", "2"], &file), &what);
+        assert_lint_clean(lint("shfmt", &["-d", "-i", "2"], &file, dir.path()), &what);
     }
 }
 
@@ -824,7 +827,10 @@ fn bash_snippet_lints_clean() {
 fn zsh_snippet_parses() {
     let dir = TempDir::new().unwrap();
     for file in snippet_files(ShellKind::Zsh, dir.path()) {
-        assert_lint_clean(lint("zsh", &["-n"], &file), &file.display().to_string());
+        assert_lint_clean(
+            lint("zsh", &["-n"], &file, dir.path()),
+            &file.display().to_string(),
+        );
     }
 }
 
@@ -833,8 +839,8 @@ fn fish_snippet_parses_and_is_formatted() {
     let dir = TempDir::new().unwrap();
     for file in snippet_files(ShellKind::Fish, dir.path()) {
         let what = file.display().to_string();
-        assert_lint_clean(lint("fish", &["--no-execute"], &file), &what);
-        assert_lint_clean(lint("fish_indent", &["--check"], &file), &what);
+        assert_lint_clean(lint("fish", &["--no-execute"], &file, dir.path()), &what);
+        assert_lint_clean(lint("fish_indent", &["--check"], &file, dir.path()), &what);
     }
 }
 
