@@ -128,7 +128,7 @@ fn values(marker: &Path) -> Vec<String> {
 
 /// Sets `AWSDO_T00…` to every value through rendered statements, reads the environment back
 /// with `env -0` (so the variables are exported, not just set) and compares the bytes.
-fn check_round_trip_with(kind: ShellKind, prelude: &str) {
+fn check_round_trip_with(kind: ShellKind, prelude: &str, env: &[(&str, &str)]) {
     let dir = TempDir::new().unwrap();
     let marker = dir.path().join("MARKER");
     let values = values(&marker);
@@ -145,7 +145,7 @@ fn check_round_trip_with(kind: ShellKind, prelude: &str) {
     let file = dir.path().join("statements");
     fs::write(&file, &statements).unwrap();
     let script = format!("{prelude}{}command env -0\n", load(kind, &file));
-    let Some(out) = run_shell(kind, dir.path(), &[], &script) else {
+    let Some(out) = run_shell(kind, dir.path(), env, &script) else {
         return;
     };
     assert_ok(&out, &statements);
@@ -168,17 +168,23 @@ fn check_round_trip_with(kind: ShellKind, prelude: &str) {
 }
 
 fn check_round_trip(kind: ShellKind) {
-    check_round_trip_with(kind, "");
+    check_round_trip_with(kind, "", &[]);
 }
 per_shell!(
     set_round_trips_every_value_and_runs_nothing,
     check_round_trip
 );
 
+/// The same in the C locale, where non-ASCII text is just bytes to the shell.
+fn check_round_trip_c_locale(kind: ShellKind) {
+    check_round_trip_with(kind, "", &[("LC_ALL", "C")]);
+}
+per_shell!(set_round_trips_in_the_c_locale, check_round_trip_c_locale);
+
 /// zsh's RC_QUOTES makes `''` inside single quotes a quote; the quoting must not care.
 #[test]
 fn zsh_set_round_trips_with_rc_quotes() {
-    check_round_trip_with(ShellKind::Zsh, "setopt rc_quotes\n");
+    check_round_trip_with(ShellKind::Zsh, "setopt rc_quotes\n", &[]);
 }
 
 /// Unsetting an absent variable is silent and exits 0 in strict mode; a present one goes away.
