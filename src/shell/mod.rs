@@ -1,11 +1,25 @@
 //! Shells: quoting, set/unset statements and the hook snippets, one file per shell.
 //!
-//! The `Shell` trait is pure (strings in, strings out) so every quoting rule is a unit test.
+//! The `Shell` trait is pure (strings in, strings out, no environment reads, no I/O), so every
+//! quoting rule is a unit test; `real_shells` (tests only) then feeds the output to the real
+//! bash, zsh and fish and compares the bytes that come back.
+#![allow(dead_code)] // used by cmd/, merged separately
+
+mod bash;
+mod fish;
+mod pwsh;
+mod zsh;
+
+#[cfg(test)]
+mod real_shells;
+#[cfg(test)]
+mod test_tools;
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use anyhow::bail;
 use clap::ValueEnum;
 
 /// The shells awsdo can print statements and hooks for.
@@ -25,8 +39,13 @@ pub trait Shell {
     /// `s` as a literal for this shell: evaluating the result yields exactly `s`, never more.
     fn quote<'a>(&self, s: &'a str) -> Cow<'a, str>;
     /// One complete, newline-terminated statement that exports `key` with `value`.
+    ///
+    /// `key` must be a valid name (see [`valid_key`]); an invalid one is a programmer error:
+    /// it fails a debug assertion and yields an empty string in release builds.
     fn set(&self, key: &str, value: &str) -> String;
     /// One complete, newline-terminated statement that removes `key`; harmless when absent.
+    ///
+    /// Same contract on `key` as [`Shell::set`].
     fn unset(&self, key: &str) -> String;
     /// The hook snippet with the binary path `exe` substituted (quoted).
     fn hook(&self, exe: &Path) -> String;
@@ -35,7 +54,12 @@ pub trait Shell {
 impl ShellKind {
     /// The dialect for this kind.
     pub fn shell(self) -> &'static dyn Shell {
-        unimplemented!("shell helper")
+        match self {
+            ShellKind::Bash => &bash::Bash,
+            ShellKind::Zsh => &zsh::Zsh,
+            ShellKind::Fish => &fish::Fish,
+            ShellKind::Pwsh => &pwsh::Pwsh,
+        }
     }
 }
 
@@ -44,13 +68,159 @@ impl ShellKind {
 pub struct Changes(pub BTreeMap<String, Option<String>>);
 
 /// The statements for `changes` in `shell`'s dialect, in name order.
+///
+/// Keys that are not valid names (see [`valid_key`]) are dropped rather than emitted or
+/// panicked on: no shell here can quote a variable *name*, so emitting one would be a syntax
+/// error that aborts the `eval` half-way (leaving a half-applied credential set) or, worse, code.
+/// awsdo only emits fixed names, so a bad key is a bug that the debug assertions in `set`/`unset`
+/// and the tests catch; in a release build the rest of the statements stay whole.
 pub fn render(shell: &dyn Shell, changes: &Changes) -> String {
-    let _ = (shell, changes);
-    unimplemented!("shell helper")
+    let mut out = String::new();
+    for (key, value) in changes.0.iter().filter(|(key, _)| valid_key(key)) {
+        match value {
+            Some(value) => out.push_str(&shell.set(key, value)),
+            None => out.push_str(&shell.unset(key)),
+        }
+    }
+    out
 }
 
 /// The shell named by a `$SHELL`-style value (path, login `-` prefix, `.exe`).
+///
+/// Accepts `/` and `\` as separators (Windows paths), a leading `-` (login shells show up as
+/// `-bash` in `$0`), a `.exe` suffix and any case; names and aliases come from clap so they
+/// match what `awsdo hook <shell>` accepts.
 pub fn detect(value: &str) -> anyhow::Result<ShellKind> {
-    let _ = value;
-    unimplemented!("shell helper")
+    let base = value.rsplit(['/', '\\']).next().unwrap_or(value);
+    let base = base.strip_prefix('-').unwrap_or(base).to_ascii_lowercase();
+    let name = base.strip_suffix(".exe").unwrap_or(&base);
+    if let Ok(kind) = ShellKind::from_str(name, true) {
+        return Ok(kind);
+    }
+    let accepted: Vec<String> = ShellKind::value_variants()
+        .iter()
+        .filter_map(ShellKind::to_possible_value)
+        .flat_map(|v| {
+            v.get_name_and_aliases()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    bail!(
+        "cannot tell the shell from {value:?}: expected one of {}",
+        accepted.join(", ")
+    )
+}
+
+/// Whether `key` is a name awsdo may emit: `[A-Z_][A-Z0-9_]*`.
+///
+/// Valid in every supported shell without quoting, and the only kind of name awsdo uses.
+pub fn valid_key(key: &str) -> bool {
+    let mut bytes = key.bytes();
+    matches!(bytes.next(), Some(b'A'..=b'Z' | b'_'))
+        && bytes.all(|b| matches!(b, b'A'..=b'Z' | b'0'..=b'9' | b'_'))
+}
+
+/// The token in each `shell/awsdo.*` snippet that [`Shell::hook`] replaces with the quoted path.
+///
+/// It is itself a single-quoted string, so the raw snippet files parse and lint cleanly.
+pub(crate) const EXE_TOKEN: &str = "'@AWSDO_EXE@'";
+
+/// `template` with its one [`EXE_TOKEN`] replaced by `exe` quoted for `shell`.
+fn fill_hook(shell: &dyn Shell, template: &str, exe: &Path) -> String {
+    let exe = exe.to_string_lossy();
+    template.replacen(EXE_TOKEN, &shell.quote(&exe), 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detect_accepts_paths_login_dash_exe_and_case() {
+        let cases = [
+            ("bash", ShellKind::Bash),
+            ("/bin/bash", ShellKind::Bash),
+            ("-bash", ShellKind::Bash),
+            ("/usr/local/bin/zsh", ShellKind::Zsh),
+            ("-zsh", ShellKind::Zsh),
+            ("/opt/homebrew/bin/fish", ShellKind::Fish),
+            ("pwsh", ShellKind::Pwsh),
+            ("/usr/bin/pwsh", ShellKind::Pwsh),
+            (r"C:\Program Files\PowerShell\7\pwsh.exe", ShellKind::Pwsh),
+            (
+                r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+                ShellKind::Pwsh,
+            ),
+            ("PowerShell.EXE", ShellKind::Pwsh),
+            ("BASH", ShellKind::Bash),
+        ];
+        for (value, want) in cases {
+            assert_eq!(detect(value).unwrap(), want, "{value}");
+        }
+    }
+
+    #[test]
+    fn detect_rejects_others_listing_accepted_names() {
+        for value in ["", "/bin/sh", "tcsh", "-", "bash5", "/bin/"] {
+            let err = detect(value).unwrap_err().to_string();
+            assert!(
+                err.contains("bash, zsh, fish, pwsh, powershell"),
+                "{value}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn valid_key_is_upper_snake_case() {
+        for key in ["AWS_PROFILE", "_X", "A1", "AWSDO_REFRESH_AT"] {
+            assert!(valid_key(key), "{key}");
+        }
+        for key in ["", "1A", "aws", "A-B", "A B", "A=B", "A;B", "É", "A$"] {
+            assert!(!valid_key(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn render_orders_by_name_and_drops_invalid_keys() {
+        let mut map = BTreeMap::new();
+        map.insert("B_KEY".to_owned(), Some("v".to_owned()));
+        map.insert("A_KEY".to_owned(), None);
+        map.insert("bad key;touch x".to_owned(), Some("v".to_owned()));
+        let changes = Changes(map);
+        assert_eq!(
+            render(ShellKind::Bash.shell(), &changes),
+            "unset -v A_KEY\nexport B_KEY='v'\n"
+        );
+        assert_eq!(
+            render(ShellKind::Fish.shell(), &changes),
+            "set -e -g A_KEY; or true\nset -gx B_KEY 'v'\n"
+        );
+        assert_eq!(render(ShellKind::Zsh.shell(), &Changes::default()), "");
+    }
+
+    #[test]
+    fn every_snippet_has_the_token_once_and_hook_fills_it() {
+        let exe = Path::new("/opt/my tools/it's/awsdo");
+        for kind in ShellKind::value_variants() {
+            let shell = kind.shell();
+            let raw = shell.hook(Path::new("@AWSDO_EXE@"));
+            // The raw file holds the token once, so the filled hook holds the path once.
+            assert_eq!(raw.matches("@AWSDO_EXE@").count(), 1, "{}", shell.name());
+            let hook = shell.hook(exe);
+            assert!(!hook.contains("@AWSDO_EXE@"), "{}", shell.name());
+            assert!(hook.contains(&*shell.quote(&exe.to_string_lossy())));
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn hook_survives_a_non_utf8_path() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let exe = Path::new(OsStr::from_bytes(b"/tmp/\xffawsdo"));
+        for kind in ShellKind::value_variants() {
+            assert!(kind.shell().hook(exe).contains("/tmp/\u{fffd}awsdo"));
+        }
+    }
 }

@@ -1,0 +1,119 @@
+# awsdo hook for fish: keeps this shell's AWS credentials in step with AWS_PROFILE.
+#
+# It decides with builtins alone whether anything changed, and starts no process when nothing did:
+#   - setting AWS_PROFILE (an --on-variable handler) or a prompt where AWS_PROFILE differs from
+#     AWSDO_PROFILE (the profile the current credentials are for);
+#   - a prompt after the refresh time. fish has no clock builtin, so awsdo's export sets
+#     AWSDO_REFRESH_FILE, a file whose mtime is the refresh time, and `path mtime --relative`
+#     (fish 3.5+) gives now - mtime: negative until then, and no answer if the file is gone.
+# Something changed: it runs `awsdo export fish` and sources what that prints (complete
+# statements, or nothing); messages go to stderr.
+#
+# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this shell now,
+# and completes `awsdo use <TAB>` with profile names.
+#
+# Private names start with __awsdo_. Formatted with fish_indent.
+
+# ---------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------
+
+# The awsdo binary, filled in by `awsdo hook fish`.
+set -g __awsdo_exe '@AWSDO_EXE@'
+
+# ---------------------------------------------------------------------------
+# Running the binary
+# ---------------------------------------------------------------------------
+
+# Runs the binary with $argv and sources its standard output with Ctrl-C held back: while any
+# --on-signal INT handler exists fish does not cancel running code, so a temporary one keeps
+# Ctrl-C from leaving half a credential set behind. The user's own handlers are not touched.
+# Returns the binary's status, or source's when the binary succeeded.
+function __awsdo_apply --description 'awsdo: run the binary and source its output'
+    set -l __awsdo_out (command $__awsdo_exe $argv)
+    set -l __awsdo_rc $status
+    if set -q __awsdo_out[1]
+        function __awsdo_hold_int --on-signal INT
+        end
+        string join \n -- $__awsdo_out | source
+        set -l __awsdo_eval_rc $status
+        functions --erase __awsdo_hold_int
+        if test $__awsdo_rc -eq 0
+            set __awsdo_rc $__awsdo_eval_rc
+        end
+    end
+    return $__awsdo_rc
+end
+
+# ---------------------------------------------------------------------------
+# The hooks
+# ---------------------------------------------------------------------------
+
+# Returns 0 when the credentials must be brought up to date. Builtins only: no process.
+function __awsdo_due
+    if test "$AWS_PROFILE" != "$AWSDO_PROFILE"
+        return 0
+    end
+    if test -z "$AWSDO_REFRESH_FILE"; or not builtin -q path
+        return 1
+    end
+    # No mtime (file gone): refresh.
+    set -l __awsdo_age (path mtime --relative -- $AWSDO_REFRESH_FILE); or return 0
+    test "$__awsdo_age" -ge 0
+end
+
+# Both handlers hand $status back unchanged (fish restores it around events too; this also
+# covers direct calls).
+function __awsdo_on_profile --on-variable AWS_PROFILE --description 'awsdo: AWS_PROFILE changed'
+    set -l __awsdo_status $status
+    # `awsdo use` sets AWS_PROFILE and then runs the export itself.
+    if not set -q __awsdo_busy; and test "$AWS_PROFILE" != "$AWSDO_PROFILE"
+        __awsdo_apply export fish
+    end
+    return $__awsdo_status
+end
+
+function __awsdo_on_prompt --on-event fish_prompt --description 'awsdo: check at each prompt'
+    set -l __awsdo_status $status
+    if __awsdo_due
+        __awsdo_apply export fish
+    end
+    return $__awsdo_status
+end
+
+# ---------------------------------------------------------------------------
+# awsdo use
+# ---------------------------------------------------------------------------
+
+# `awsdo use PROFILE` / `awsdo use --unset` change this shell, so they must be a function.
+function awsdo --description 'awsdo; `awsdo use PROFILE` switches this shell'
+    if test "$argv[1]" = use; and test (count $argv) -eq 1
+        command $__awsdo_exe status
+    else if test "$argv[1]" = use; and test (count $argv) -eq 2; and test "$argv[2]" = --unset
+        set -g __awsdo_busy 1
+        set -e -g AWS_PROFILE
+        set -e -g __awsdo_busy
+        __awsdo_apply export fish --force
+    else if test "$argv[1]" = use; and test (count $argv) -eq 2; and not string match -q -- '-*' $argv[2]
+        set -g __awsdo_busy 1
+        set -gx AWS_PROFILE $argv[2]
+        set -e -g __awsdo_busy
+        __awsdo_apply export fish --force
+    else
+        command $__awsdo_exe $argv
+    end
+end
+
+# Completes `awsdo use <TAB>` with profile names (fish merges these with clap's completions).
+function __awsdo_completing_use
+    set -l __awsdo_words (commandline -opc)
+    test (count $__awsdo_words) -eq 2; and test "$__awsdo_words[2]" = use
+end
+# fish keeps every `complete` rule, so add ours only on the first source.
+if not set -q __awsdo_completion
+    set -g __awsdo_completion 1
+    complete -c awsdo -n __awsdo_completing_use -f -a '(command $__awsdo_exe status --names 2>/dev/null)'
+end
+
+# Install: add to ~/.config/fish/config.fish
+#   awsdo hook fish | source

@@ -1,0 +1,133 @@
+# awsdo hook for PowerShell (pwsh 7, Windows PowerShell 5.1): keeps this session's AWS
+# credentials in step with AWS_PROFILE.
+#
+# Before every prompt it decides in PowerShell alone whether anything changed:
+#   - $Env:AWS_PROFILE differs from $Env:AWSDO_PROFILE (the profile the current credentials
+#     are for), or
+#   - $Env:AWSDO_REFRESH_AT (epoch seconds) is set and has passed.
+# Nothing changed: no process is started. Something changed: it runs `awsdo export pwsh` and
+# evaluates what that prints (complete statements, or nothing); messages go to stderr.
+#
+# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this session now.
+#
+# Private names start with __awsdo_. Safe under Set-StrictMode -Version Latest.
+
+# ---------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------
+
+# The awsdo binary, filled in by `awsdo hook pwsh`.
+$global:__awsdo_exe = '@AWSDO_EXE@'
+
+# ---------------------------------------------------------------------------
+# Running the binary
+# ---------------------------------------------------------------------------
+
+# Runs the binary with the given arguments and evaluates its standard output with Ctrl-C
+# read as input instead of breaking in, so it cannot leave half a credential set behind; the
+# previous Ctrl-C setting comes back afterwards. Sets $global:LASTEXITCODE to the binary's.
+function global:__awsdo_apply {
+    $out = & $global:__awsdo_exe @args
+    $rc = $LASTEXITCODE
+    $code = $out | Out-String
+    if ($code.Trim().Length -gt 0) {
+        $held = $null
+        try {
+            # Throws without a console (redirected input): then there is no Ctrl-C to hold.
+            $held = [Console]::TreatControlCAsInput
+            [Console]::TreatControlCAsInput = $true
+        } catch {
+            $held = $null
+        }
+        try {
+            Invoke-Expression -Command $code
+        } finally {
+            if ($null -ne $held) {
+                [Console]::TreatControlCAsInput = $held
+            }
+        }
+    }
+    $global:LASTEXITCODE = $rc
+}
+
+# ---------------------------------------------------------------------------
+# The prompt hook
+# ---------------------------------------------------------------------------
+
+# Returns $true when the credentials must be brought up to date. No process is started.
+function global:__awsdo_due {
+    if ("$Env:AWS_PROFILE" -cne "$Env:AWSDO_PROFILE") {
+        return $true
+    }
+    if (-not "$Env:AWSDO_REFRESH_AT") {
+        return $false
+    }
+    $at = [long]0
+    if (-not [long]::TryParse("$Env:AWSDO_REFRESH_AT", [ref]$at)) {
+        # Not a number: let awsdo rewrite it.
+        return $true
+    }
+    return [DateTimeOffset]::UtcNow.ToUnixTimeSeconds() -ge $at
+}
+
+function global:__awsdo_hook {
+    if (__awsdo_due) {
+        __awsdo_apply export pwsh
+    }
+}
+
+# ---------------------------------------------------------------------------
+# awsdo use
+# ---------------------------------------------------------------------------
+
+# `awsdo use PROFILE` / `awsdo use --unset` change this session, so they must be a function.
+# A failed export is reported as an error so that `awsdo use prod && terraform plan` stops.
+function global:awsdo {
+    $isUse = $args.Count -ge 1 -and "$($args[0])" -ceq 'use'
+    if ($isUse -and $args.Count -eq 1) {
+        & $global:__awsdo_exe status
+        return
+    }
+    if ($isUse -and $args.Count -eq 2 -and "$($args[1])" -ceq '--unset') {
+        Remove-Item -LiteralPath Env:AWS_PROFILE -ErrorAction SilentlyContinue
+    } elseif ($isUse -and $args.Count -eq 2 -and -not "$($args[1])".StartsWith('-')) {
+        $Env:AWS_PROFILE = "$($args[1])"
+    } else {
+        & $global:__awsdo_exe @args
+        return
+    }
+    __awsdo_apply export pwsh --force
+    if ($global:LASTEXITCODE -ne 0) {
+        Write-Error -Message "awsdo use: exit status $global:LASTEXITCODE"
+    }
+}
+
+# ---------------------------------------------------------------------------
+# Registration (once, however often this file is evaluated)
+# ---------------------------------------------------------------------------
+
+# Wraps the current prompt function (starship's, oh-my-posh's, the default), so awsdo must be
+# initialised after those. The flag keeps a second evaluation from wrapping the wrapper.
+if (-not (Get-Variable -Name __awsdo_hooked -Scope Global -ValueOnly -ErrorAction SilentlyContinue)) {
+    $global:__awsdo_hooked = $true
+    $global:__awsdo_prompt = $function:prompt
+    function global:prompt {
+        # The wrapped prompt must still see the user's $? and $LASTEXITCODE.
+        $ok = $?
+        $lastExit = Get-Variable -Name LASTEXITCODE -Scope Global -ValueOnly -ErrorAction SilentlyContinue
+        __awsdo_hook
+        $global:LASTEXITCODE = $lastExit
+        if (-not $ok) {
+            # The one way to make $? false again: a non-terminating error, not recorded.
+            Write-Error -Message 'awsdo: restore $?' -ErrorAction Ignore
+        }
+        if ($null -ne $global:__awsdo_prompt) {
+            & $global:__awsdo_prompt
+        } else {
+            "PS $($ExecutionContext.SessionState.Path.CurrentLocation)$('>' * ($NestedPromptLevel + 1)) "
+        }
+    }
+}
+
+# Install: add to $PROFILE (after starship / oh-my-posh)
+#   Invoke-Expression (& awsdo hook pwsh | Out-String)

@@ -1,0 +1,119 @@
+# awsdo hook for zsh: keeps this shell's AWS credentials in step with AWS_PROFILE.
+#
+# At every prompt (precmd) it decides in shell code alone whether anything changed:
+#   - AWS_PROFILE differs from AWSDO_PROFILE (the profile the current credentials are for), or
+#   - AWSDO_REFRESH_AT (epoch seconds) is set and has passed.
+# Nothing changed: no process is started. Something changed: it runs `awsdo export zsh` and
+# evaluates what that prints (complete statements, or nothing); messages go to stderr.
+#
+# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this shell now,
+# and completes `awsdo use <TAB>` with profile names (when compinit has run).
+#
+# Private names start with __awsdo_. Functions use `emulate -L zsh`, so the user's options
+# (KSH_ARRAYS, SH_WORD_SPLIT, ...) cannot change their meaning.
+
+# ---------------------------------------------------------------------------
+# Configuration
+# ---------------------------------------------------------------------------
+
+# The awsdo binary, filled in by `awsdo hook zsh`.
+typeset -g __awsdo_exe='@AWSDO_EXE@'
+
+# $EPOCHSECONDS: the clock without a fork.
+zmodload zsh/datetime
+
+# ---------------------------------------------------------------------------
+# Running the binary
+# ---------------------------------------------------------------------------
+
+# Runs the binary with "$@" and evaluates its standard output with SIGINT ignored, so Ctrl-C
+# cannot leave half a credential set behind. `emulate -L` sets LOCAL_TRAPS, so the user's INT
+# trap (or TRAPINT) comes back by itself when the function returns.
+# Returns the binary's status, or eval's when the binary succeeded.
+__awsdo_apply() {
+  emulate -L zsh
+  local __awsdo_out
+  integer __awsdo_rc=0 __awsdo_eval_rc=0
+  __awsdo_out=$(command "$__awsdo_exe" "$@") || __awsdo_rc=$?
+  if [[ -n $__awsdo_out ]]; then
+    trap '' INT
+    eval "$__awsdo_out" || __awsdo_eval_rc=$?
+  fi
+  (( __awsdo_rc != 0 )) || __awsdo_rc=$__awsdo_eval_rc
+  return $__awsdo_rc
+}
+
+# ---------------------------------------------------------------------------
+# The prompt hook
+# ---------------------------------------------------------------------------
+
+# Returns 0 when the credentials must be brought up to date. Builtins only: no process.
+__awsdo_due() {
+  emulate -L zsh
+  [[ ${AWS_PROFILE-} != "${AWSDO_PROFILE-}" ]] && return 0
+  [[ -z ${AWSDO_REFRESH_AT-} ]] && return 1
+  # Not a plain number: let awsdo rewrite it (also keeps arithmetic from evaluating it as code).
+  [[ $AWSDO_REFRESH_AT != <-> ]] && return 0
+  (( EPOCHSECONDS >= 10#$AWSDO_REFRESH_AT ))
+}
+
+# Runs at every prompt; keeps $? for whatever runs after it.
+__awsdo_hook() {
+  local __awsdo_status=$?
+  if __awsdo_due; then
+    __awsdo_apply export zsh || :
+  fi
+  return $__awsdo_status
+}
+
+# ---------------------------------------------------------------------------
+# awsdo use
+# ---------------------------------------------------------------------------
+
+# `awsdo use PROFILE` / `awsdo use --unset` change this shell, so they must be a function.
+function awsdo {
+  emulate -L zsh
+  if [[ ${1-} == use && $# -eq 1 ]]; then
+    command "$__awsdo_exe" status
+  elif [[ ${1-} == use && $# -eq 2 && $2 == --unset ]]; then
+    unset -v AWS_PROFILE
+    __awsdo_apply export zsh --force
+  elif [[ ${1-} == use && $# -eq 2 && $2 != -* ]]; then
+    export AWS_PROFILE="$2"
+    __awsdo_apply export zsh --force
+  else
+    command "$__awsdo_exe" "$@"
+  fi
+}
+
+# Completes `awsdo use <TAB>` with profile names; anything else goes to clap's `_awsdo`
+# (from `awsdo completions zsh`) when that is loaded.
+__awsdo_complete() {
+  emulate -L zsh
+  if (( CURRENT == 3 )) && [[ ${words[2]-} == use ]]; then
+    local -a __awsdo_names
+    __awsdo_names=(${(f)"$(command "$__awsdo_exe" status --names 2>/dev/null)"})
+    compadd -a __awsdo_names
+  elif (( $+functions[_awsdo] )); then
+    _awsdo "$@"
+  fi
+}
+
+# ---------------------------------------------------------------------------
+# Registration (once, however often this file is sourced)
+# ---------------------------------------------------------------------------
+
+# An anonymous function, so that `emulate -L zsh` shields this from the user's options too.
+() {
+  emulate -L zsh
+  typeset -ga precmd_functions
+  if (( ${precmd_functions[(Ie)__awsdo_hook]} == 0 )); then
+    precmd_functions=(__awsdo_hook $precmd_functions)
+  fi
+  if (( $+functions[compdef] )); then
+    compdef __awsdo_complete awsdo
+  fi
+}
+
+# Install: add to ~/.zshrc (after compinit, for the completion)
+#   eval "$(awsdo hook zsh)"
