@@ -67,6 +67,7 @@ impl Cache {
     }
 
     /// The cache at `dir`.
+    #[cfg(test)]
     pub fn at(dir: impl Into<PathBuf>) -> Cache {
         Cache { dir: dir.into() }
     }

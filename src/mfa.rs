@@ -170,6 +170,41 @@ impl Drop for EchoOff {
     }
 }
 
+/// Pick one of several discovered devices: asked on the terminal, else an error that names
+/// the flag to pass.
+pub fn choose(profile: &str, devices: &[String], may_prompt: bool) -> anyhow::Result<String> {
+    let list = devices.join(", ");
+    let no_choice = || {
+        anyhow::anyhow!(
+            "could not choose an MFA device for profile {profile:?}: the user has several ({list}); pass one with -n ARN or set mfa_serial"
+        )
+    };
+    if !may_prompt {
+        return Err(no_choice());
+    }
+    let Ok(tty) = OpenOptions::new().read(true).write(true).open("/dev/tty") else {
+        return Err(no_choice());
+    };
+    let mut out = tty.try_clone().context("could not use the terminal")?;
+    let mut reader = BufReader::new(tty);
+    writeln!(out, "Profile {profile}: several MFA devices found:")?;
+    for (i, d) in devices.iter().enumerate() {
+        writeln!(out, "  {}) {d}", i + 1)?;
+    }
+    for _ in 0..TRIES {
+        write!(out, "Use which device? [1-{}]: ", devices.len())?;
+        out.flush()?;
+        let mut line = String::new();
+        reader.read_line(&mut line)?;
+        if let Ok(n) = line.trim().parse::<usize>()
+            && (1..=devices.len()).contains(&n)
+        {
+            return Ok(devices[n - 1].clone());
+        }
+    }
+    Err(no_choice())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,39 +250,4 @@ mod tests {
         assert_eq!((code.as_str(), origin), ("654321", Origin::Process));
         assert!(src.code("p", "s", Some("echo nope"), 0).is_err());
     }
-}
-
-/// Pick one of several discovered devices: asked on the terminal, else an error that names
-/// the flag to pass.
-pub fn choose(profile: &str, devices: &[String], may_prompt: bool) -> anyhow::Result<String> {
-    let list = devices.join(", ");
-    let no_choice = || {
-        anyhow::anyhow!(
-            "could not choose an MFA device for profile {profile:?}: the user has several ({list}); pass one with -n ARN or set mfa_serial"
-        )
-    };
-    if !may_prompt {
-        return Err(no_choice());
-    }
-    let Ok(tty) = OpenOptions::new().read(true).write(true).open("/dev/tty") else {
-        return Err(no_choice());
-    };
-    let mut out = tty.try_clone().context("could not use the terminal")?;
-    let mut reader = BufReader::new(tty);
-    writeln!(out, "Profile {profile}: several MFA devices found:")?;
-    for (i, d) in devices.iter().enumerate() {
-        writeln!(out, "  {}) {d}", i + 1)?;
-    }
-    for _ in 0..TRIES {
-        write!(out, "Use which device? [1-{}]: ", devices.len())?;
-        out.flush()?;
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        if let Ok(n) = line.trim().parse::<usize>()
-            && (1..=devices.len()).contains(&n)
-        {
-            return Ok(devices[n - 1].clone());
-        }
-    }
-    Err(no_choice())
 }

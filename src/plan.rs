@@ -195,11 +195,6 @@ impl Step {
 }
 
 impl Plan {
-    /// Whether carrying the plan out may need an MFA code.
-    pub fn may_need_mfa(&self) -> bool {
-        self.steps.iter().any(|s| s.mfa().is_some())
-    }
-
     /// The kind of the whole plan in a word, for `awsdo status`.
     pub fn summary(&self) -> String {
         let kinds: Vec<&str> = self.steps.iter().map(Step::kind).collect();

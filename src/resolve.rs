@@ -76,8 +76,6 @@ pub struct Resolver<'a> {
 /// The outcome of a resolution.
 pub struct Resolved {
     pub credentials: Credentials,
-    /// Served from the cache without any call.
-    pub from_cache: bool,
 }
 
 impl Resolver<'_> {
@@ -134,7 +132,6 @@ impl Resolver<'_> {
         {
             return Ok(Resolved {
                 credentials: e.credentials,
-                from_cache: true,
             });
         }
         let _lock = match &self.cache {
@@ -153,7 +150,6 @@ impl Resolver<'_> {
             ));
             return Ok(Resolved {
                 credentials: e.credentials,
-                from_cache: true,
             });
         }
         let (credentials, used_mfa) = self.run(plan)?;
@@ -173,10 +169,7 @@ impl Resolver<'_> {
                 },
             )?;
         }
-        Ok(Resolved {
-            credentials,
-            from_cache: false,
-        })
+        Ok(Resolved { credentials })
     }
 
     /// Run every step; also says whether an MFA code (typed or cached session) was involved.

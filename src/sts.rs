@@ -54,8 +54,6 @@ pub struct Net {
     runtime: OnceCell<tokio::runtime::Runtime>,
     /// Time left for network calls, when bounded.
     budget: Cell<Option<Duration>>,
-    /// Every call made, for `AWSDO_LOG=debug`.
-    calls: Cell<u32>,
 }
 
 /// Parameters of an AssumeRole call.
@@ -76,13 +74,7 @@ impl Net {
             endpoints,
             runtime: OnceCell::new(),
             budget: Cell::new(budget),
-            calls: Cell::new(0),
         }
-    }
-
-    /// How many calls were made so far.
-    pub fn call_count(&self) -> u32 {
-        self.calls.get()
     }
 
     /// Run one network future within the remaining budget.
@@ -101,7 +93,6 @@ impl Net {
                 self.runtime.get_or_init(|| rt)
             }
         };
-        self.calls.set(self.calls.get() + 1);
         crate::log::debug(&format!("calling {what}"));
         let started = Instant::now();
         let result = match self.budget.get() {
