@@ -5,7 +5,6 @@
 //! empty) and `ProfileSet::parse` applies the AWS SDKs' shared parsing rules, as pinned down by
 //! the conformance cases in `tests/conformance/`. What the properties mean (role chains, SSO,
 //! credentials) is the engine's business, not this module's.
-#![allow(dead_code)] // used by the engine, merged separately
 
 mod location;
 mod parse;

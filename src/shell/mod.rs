@@ -3,7 +3,6 @@
 //! The `Shell` trait is pure (strings in, strings out, no environment reads, no I/O), so every
 //! quoting rule is a unit test; `real_shells` (tests only) then feeds the output to the real
 //! bash, zsh and fish and compares the bytes that come back.
-#![allow(dead_code)] // used by cmd/, merged separately
 
 mod bash;
 mod fish;

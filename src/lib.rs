@@ -1,0 +1,17 @@
+//! awsdo as a library: the modules behind the `awsdo` binary.
+//!
+//! The binary (`main.rs`) is the product; the library exists so that fuzz targets and
+//! benchmarks can reach the parsers and the cache directly. Nothing here is a stable API.
+
+pub mod cache;
+pub mod cli;
+pub mod cmd;
+pub mod config;
+pub mod creds;
+pub mod error;
+pub mod log;
+pub mod mfa;
+pub mod plan;
+pub mod resolve;
+pub mod shell;
+pub mod sts;
