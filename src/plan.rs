@@ -419,10 +419,13 @@ impl Planner<'_> {
             }]);
         }
 
+        // Flags apply to the profile asked for only; decided before the source's steps
+        // push their profiles onto `visited`.
+        let is_final = self.visited.len() == 1;
         let source = overrides
             .source_profile
             .as_deref()
-            .filter(|_| self.visited.len() == 1)
+            .filter(|_| is_final)
             .or(p.get("source_profile"));
         let mut steps = match (source, p.get("credential_source")) {
             (Some(source), _) if source == name => {
@@ -444,7 +447,7 @@ impl Planner<'_> {
         };
 
         let mfa = match (&overrides.serial_number, p.get("mfa_serial")) {
-            (Some(serial), _) if self.visited.len() == 1 => Some((serial.clone(), MfaFrom::Flag)),
+            (Some(serial), _) if is_final => Some((serial.clone(), MfaFrom::Flag)),
             (_, Some(serial)) => Some((serial.to_owned(), MfaFrom::Config)),
             _ => None,
         }

@@ -255,8 +255,10 @@ impl Resolver<'_> {
                     match device {
                         Some((serial, process)) => {
                             used_mfa = true;
+                            // Prompts and errors name the profile the user asked for,
+                            // not the source whose keys make the shared MFA session.
                             let (creds, cache_name) = self.mfa_session(
-                                profile,
+                                &plan.profile,
                                 &source,
                                 region,
                                 &serial,
