@@ -245,11 +245,21 @@ pub fn plan(profiles: &ProfileSet, name: &str, overrides: &Overrides) -> anyhow:
         let source = overrides.source_profile.as_deref().unwrap_or(name);
         steps = planner.source_steps(source)?;
         region = planner.region_of_chain(&[name, source]);
+        // The device: `-n`, else the source profile's own mfa_serial (the Go awsdo's rule).
         let p = profiles.profile(source);
-        let mfa = overrides.serial_number.clone().map(|serial| Mfa {
+        let process = p.and_then(|p| p.get("mfa_process")).map(str::to_owned);
+        let mfa = match (
+            &overrides.serial_number,
+            p.and_then(|p| p.get("mfa_serial")),
+        ) {
+            (Some(serial), _) => Some((serial.clone(), MfaFrom::Flag)),
+            (None, Some(serial)) => Some((serial.to_owned(), MfaFrom::Config)),
+            (None, None) => None,
+        }
+        .map(|(serial, from)| Mfa {
             serial: Some(serial),
-            from: MfaFrom::Flag,
-            process: p.and_then(|p| p.get("mfa_process")).map(str::to_owned),
+            from,
+            process,
         });
         push_role(
             &mut steps,
@@ -693,6 +703,20 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn role_flag_takes_the_source_profiles_mfa_serial() {
+        let set = profiles("[profile base]\nmfa_serial = arn:aws:iam::1:mfa/base\n");
+        let o = Overrides {
+            role_arn: Some("arn:aws:iam::1:role/x".into()),
+            ..Overrides::default()
+        };
+        let p = plan(&set, "base", &o).unwrap();
+        assert_eq!(kinds(&p), ["static", "session-token", "assume-role"]);
+        let mfa = p.steps[1].mfa().unwrap();
+        assert_eq!(mfa.mfa_serial.as_deref(), Some("arn:aws:iam::1:mfa/base"));
+        assert_eq!(mfa.mfa_serial_from, MfaFrom::Config);
     }
 
     #[test]
