@@ -84,7 +84,8 @@ pub fn script(shell: ShellKind) -> anyhow::Result<String> {
     }
 }
 
-/// `cmd` with the sentinel as the only possible value of every profile-name argument.
+/// `cmd` as the generators should see it: the sentinel is the only possible value of every
+/// profile-name argument.
 fn with_sentinel(cmd: clap::Command) -> clap::Command {
     let mark = |a: clap::Arg| a.value_parser([SENTINEL]).hide_possible_values(true);
     let mut cmd = cmd.mut_arg("profile", mark).mut_arg("source_profile", mark);
@@ -108,7 +109,20 @@ fn zsh(text: &str) -> Option<String> {
     if !text.contains(&action) {
         return None;
     }
-    let text = text.replace(&action, "_awsdo_profiles");
+    let mut text = text.replace(&action, "_awsdo_profiles");
+    // zsh's generator makes the trailing COMMAND (only valid after `--`) the first positional,
+    // ahead of the subcommand, so `awsdo login <TAB>` offered subcommands again. Without it
+    // the subcommand is the first positional word: `$line[1]`, not `$line[2]`.
+    let command_spec = text
+        .lines()
+        .find(|l| l.starts_with("'::command -- "))?
+        .to_owned();
+    text = text.replacen(&format!("{command_spec}\n"), "", 1);
+    let subcommand_word = "$line[2]";
+    if text.matches(subcommand_word).count() != 3 {
+        return None;
+    }
+    text = text.replace(subcommand_word, "$line[1]");
     let helper = "\
 (( $+functions[_awsdo_profiles] )) ||
 _awsdo_profiles() {
