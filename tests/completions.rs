@@ -58,10 +58,16 @@ fn committed_completions_and_man_page_match_the_generator() {
 #[test]
 fn every_shell_gets_a_script_and_profile_names_are_dynamic() {
     let env = TestEnv::new();
-    for (file, args) in GENERATED.iter().filter(|(f, _)| f.starts_with("completions/")) {
+    for (file, args) in GENERATED
+        .iter()
+        .filter(|(f, _)| f.starts_with("completions/"))
+    {
         let text = stdout(&run_ok(env.cmd().args(*args)));
         assert!(text.contains("awsdo"), "{file} is empty");
-        assert!(!text.contains("__AWSDO_PROFILE_NAMES__"), "{file} kept the sentinel");
+        assert!(
+            !text.contains("__AWSDO_PROFILE_NAMES__"),
+            "{file} kept the sentinel"
+        );
         if !file.ends_with(".ps1") {
             assert!(
                 text.contains("awsdo status --names"),
@@ -112,7 +118,11 @@ fn bash_sources_the_script_silently_and_completes_profile_names() {
             .arg("bash")
             .arg(&script),
     );
-    eqnice!("", format!("{}{}", stdout(&quiet), stderr(&quiet)), "sourcing the bash script");
+    eqnice!(
+        "",
+        format!("{}{}", stdout(&quiet), stderr(&quiet)),
+        "sourcing the bash script"
+    );
     let out = run_ok(
         env.command("bash")
             .envs(shell_env(&env))
@@ -147,7 +157,11 @@ fn fish_sources_the_script_silently_and_completes_profile_names() {
             .args(["--no-config", "-c", "source $argv[1]"])
             .arg(&script),
     );
-    eqnice!("", format!("{}{}", stdout(&quiet), stderr(&quiet)), "sourcing the fish script");
+    eqnice!(
+        "",
+        format!("{}{}", stdout(&quiet), stderr(&quiet)),
+        "sourcing the fish script"
+    );
     let out = run_ok(
         env.command("fish")
             .envs(shell_env(&env))
@@ -191,7 +205,11 @@ fn zsh_loads_the_script_with_compinit_silently() {
             .arg(&fpath)
             .arg(&script),
     );
-    eqnice!("ok\n", format!("{}{}", stdout(&out), stderr(&out)), "loading the zsh script");
+    eqnice!(
+        "ok\n",
+        format!("{}{}", stdout(&out), stderr(&out)),
+        "loading the zsh script"
+    );
 }
 
 /// zsh completion only runs inside the line editor, so this drives a real interactive zsh in
@@ -224,7 +242,11 @@ fn zsh_completes_profile_names_on_a_terminal() {
         return;
     };
     let wait = Duration::from_secs(15);
-    assert!(t.wait_for("READY>", wait), "zsh did not start:\n{}", t.screen());
+    assert!(
+        t.wait_for("READY>", wait),
+        "zsh did not start:\n{}",
+        t.screen()
+    );
     // Two names share no prefix beyond "", so the first Tab lists them; a unique prefix
     // completes in place.
     t.type_text("awsdo login al");
