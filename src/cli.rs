@@ -154,12 +154,18 @@ pub enum Command {
     /// Open (or print) an AWS console sign-in URL for the profile's credentials.
     #[command(after_help = "Example:\n  awsdo console -p prod")]
     Console,
-    /// Print a completion script.
+    /// Print a completion script (profile names are completed from your config).
     #[command(
-        after_help = "Example:\n  awsdo completions bash > ~/.local/share/bash-completion/completions/awsdo"
+        after_help = "Examples:\n  awsdo completions bash > ~/.local/share/bash-completion/completions/awsdo\n  awsdo completions zsh > ~/.zfunc/_awsdo      # with fpath+=(~/.zfunc) before compinit\n  awsdo completions fish > ~/.config/fish/completions/awsdo.fish\n  awsdo completions pwsh >> $PROFILE"
     )]
     Completions {
         #[arg(value_enum)]
         shell: ShellKind,
     },
+    /// Print the man page (roff), generated from this help.
+    #[command(
+        hide = true,
+        after_help = "Example:\n  awsdo man > ~/.local/share/man/man1/awsdo.1"
+    )]
+    Man,
 }

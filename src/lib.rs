@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod console;
 pub mod creds;
 pub mod error;
 pub mod log;

@@ -573,14 +573,29 @@ fn credential_process(profile: &str, command: &str) -> anyhow::Result<Credential
         session_token: Option<String>,
         expiration: Option<String>,
     }
+    // The profiles whose credential_process is running above us, plus this one: an
+    // `awsdo credential-process` below stops when asked for one of them (a loop).
+    const CHAIN_VAR: &str = "AWSDO_CREDENTIAL_PROCESS_CHAIN";
+    let chain = match std::env::var(CHAIN_VAR) {
+        Ok(up) if !up.is_empty() => format!("{up},{profile}"),
+        _ => profile.to_owned(),
+    };
     let out = std::process::Command::new("/bin/sh")
         .arg("-c")
         .arg(command)
+        .env(CHAIN_VAR, &chain)
         .stdin(std::process::Stdio::inherit())
         .stderr(std::process::Stdio::inherit())
         .output()
         .with_context(|| format!("could not run credential_process of profile {profile:?}"))?;
     if !out.status.success() {
+        // A nested awsdo reports its error as one `awsdo: …` line on stdout: make it ours.
+        let text = String::from_utf8_lossy(&out.stdout);
+        if let Some(reason) = text.trim_end().strip_prefix("awsdo: ")
+            && !reason.contains('\n')
+        {
+            bail!("{reason}");
+        }
         bail!(
             "could not get credentials for profile {profile:?}: credential_process exited with {}",
             out.status

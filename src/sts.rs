@@ -218,6 +218,66 @@ impl Net {
         })
     }
 
+    /// GetFederationToken with long-lived keys: the only session the console federation
+    /// endpoint accepts besides a role session. The federated session gets the user's own
+    /// permissions (the intersection of the user's policies with `AdministratorAccess`).
+    pub fn get_federation_token(
+        &self,
+        creds: &Credentials,
+        region: &str,
+        name: &str,
+        duration: Option<Duration>,
+    ) -> anyhow::Result<Credentials> {
+        let client = self.sts(Some(creds), region);
+        self.call("call sts:GetFederationToken", async move {
+            let policy = aws_sdk_sts::types::PolicyDescriptorType::builder()
+                .arn("arn:aws:iam::aws:policy/AdministratorAccess")
+                .build();
+            let mut req = client.get_federation_token().name(name).policy_arns(policy);
+            if let Some(d) = duration {
+                req = req.duration_seconds(secs_i32(d));
+            }
+            let out = req
+                .send()
+                .await
+                .map_err(|e| describe("call sts:GetFederationToken", e))?;
+            out.credentials()
+                .map(from_sts)
+                .context("sts:GetFederationToken returned no credentials")
+        })
+    }
+
+    /// A plain HTTPS (or, for tests, HTTP) GET through the SDK's own connector and TLS
+    /// roots: status and body. For the console federation endpoint, which is not an SDK
+    /// service. The URL may hold a short-lived token, so errors do not repeat it.
+    pub fn http_get(&self, what: &str, url: &str) -> anyhow::Result<(u16, Vec<u8>)> {
+        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+        use aws_smithy_runtime_api::client::http::HttpConnector;
+        let req = aws_smithy_runtime_api::http::Request::get(url)
+            .map_err(|_| anyhow::anyhow!("could not {what}: invalid URL"))?;
+        self.call(what, async move {
+            let conn = aws_smithy_http_client::Connector::builder()
+                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+                .build();
+            let fetch = async {
+                let resp = conn
+                    .call(req)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("could not {what}: {}", io_reason(&e)))?;
+                let status = resp.status().as_u16();
+                let body = aws_smithy_types::byte_stream::ByteStream::new(resp.into_body())
+                    .collect()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("could not {what}: {}", io_reason(&e)))?;
+                Ok((status, body.to_vec()))
+            };
+            match tokio::time::timeout(Duration::from_secs(20), fetch).await {
+                Ok(r) => r,
+                Err(_) => Err(anyhow::anyhow!("could not {what}: timed out")),
+            }
+        })
+    }
+
     /// The ARN of the identity behind `creds`.
     pub fn caller_arn(&self, creds: &Credentials, region: &str) -> anyhow::Result<String> {
         let client = self.sts(Some(creds), region);

@@ -1,21 +1,157 @@
-//! `awsdo completions SHELL`: the completion script, generated from the clap definitions.
+//! `awsdo completions SHELL` and `awsdo man`: completion scripts and the man page, generated
+//! from the clap definitions in `cli.rs` (one source of truth; the committed copies under
+//! `completions/` and `man/` are checked against these by `tests/completions.rs`).
+//!
+//! Profile names are dynamic: they come from the user's config at completion time. clap's
+//! static generators cannot know them, so the command is generated with a sentinel as the only
+//! possible value of every argument that takes a profile name; each generator then writes that
+//! sentinel exactly where a shell lists the candidates for that argument, and the sentinel is
+//! replaced by a call to `awsdo status --names` (hidden; one name per line, no network). This
+//! keeps the scripts plain, sourceable files, uses clap's own knowledge of where each argument
+//! sits, and fails loudly (an error, caught by the tests) if a clap upgrade stops emitting the
+//! sentinel. clap_complete's dynamic `CompleteEnv` would also do it, but it is behind the
+//! `unstable-dynamic` feature and turns the committed files into shims with no content.
 
+use std::io::Write;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::CommandFactory;
 use clap_complete::Shell as Target;
 
 use crate::cli::Cli;
 use crate::shell::ShellKind;
 
+/// Stands for "the profile names" in the generated scripts until it is replaced.
+const SENTINEL: &str = "__AWSDO_PROFILE_NAMES__";
+
+/// The subcommands whose positional argument is a profile name.
+const PROFILE_POSITIONALS: &[&str] = &["use", "login", "logout", "explain"];
+
 /// Print the completion script for `shell`.
 pub fn print(shell: ShellKind) -> anyhow::Result<ExitCode> {
+    let text = script(shell)?;
+    write_stdout(text.as_bytes())
+}
+
+/// Print the man page (roff).
+pub fn man() -> anyhow::Result<ExitCode> {
+    write_stdout(&man_page()?)
+}
+
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .context("could not write to stdout")?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The man page for `awsdo`, rendered from the clap definitions.
+pub fn man_page() -> anyhow::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut buf)
+        .context("could not render the man page")?;
+    Ok(buf)
+}
+
+/// The completion script for `shell`, with profile names completed dynamically.
+pub fn script(shell: ShellKind) -> anyhow::Result<String> {
     let target = match shell {
         ShellKind::Bash => Target::Bash,
         ShellKind::Zsh => Target::Zsh,
         ShellKind::Fish => Target::Fish,
         ShellKind::Pwsh => Target::PowerShell,
     };
-    clap_complete::generate(target, &mut Cli::command(), "awsdo", &mut std::io::stdout());
-    Ok(ExitCode::SUCCESS)
+    let mut cmd = with_sentinel(Cli::command());
+    let mut buf = Vec::new();
+    clap_complete::generate(target, &mut cmd, "awsdo", &mut buf);
+    let text = String::from_utf8(buf).context("could not generate completions: not UTF-8")?;
+    let done = match shell {
+        ShellKind::Bash => bash(&text),
+        ShellKind::Zsh => zsh(&text),
+        ShellKind::Fish => fish(&text),
+        // PowerShell's generator completes flags and subcommands only, never values.
+        ShellKind::Pwsh => Some(text.clone()),
+    };
+    match done {
+        Some(t) if !t.contains(SENTINEL) => Ok(t),
+        _ => anyhow::bail!(
+            "could not generate {} completions: the generator no longer marks profile arguments as expected",
+            shell.shell().name()
+        ),
+    }
+}
+
+/// `cmd` as the generators should see it: the sentinel is the only possible value of every
+/// profile-name argument.
+fn with_sentinel(cmd: clap::Command) -> clap::Command {
+    let mark = |a: clap::Arg| a.value_parser([SENTINEL]).hide_possible_values(true);
+    let mut cmd = cmd.mut_arg("profile", mark).mut_arg("source_profile", mark);
+    for name in PROFILE_POSITIONALS {
+        cmd = cmd.mut_subcommand(*name, |s| s.mut_arg("profile", mark));
+    }
+    cmd
+}
+
+/// bash: the sentinel appears in `compgen -W "…"` word lists (`opts="…"` for positionals, a
+/// `case "${prev}"` branch for `-p`/`--profile`); command substitution runs at completion time.
+fn bash(text: &str) -> Option<String> {
+    text.contains(SENTINEL)
+        .then(|| text.replace(SENTINEL, "$(command awsdo status --names 2>/dev/null)"))
+}
+
+/// zsh: the sentinel appears as the action `(SENTINEL)` of `_arguments` specs; it becomes a
+/// function that offers the names.
+fn zsh(text: &str) -> Option<String> {
+    let action = format!("({SENTINEL})");
+    if !text.contains(&action) {
+        return None;
+    }
+    let mut text = text.replace(&action, "_awsdo_profiles");
+    // zsh's generator makes the trailing COMMAND (only valid after `--`) the first positional,
+    // ahead of the subcommand, so `awsdo login <TAB>` offered subcommands again. Without it
+    // the subcommand is the first positional word: `$line[1]`, not `$line[2]`.
+    let command_spec = text
+        .lines()
+        .find(|l| l.starts_with("'::command -- "))?
+        .to_owned();
+    text = text.replacen(&format!("{command_spec}\n"), "", 1);
+    let subcommand_word = "$line[2]";
+    if text.matches(subcommand_word).count() != 3 {
+        return None;
+    }
+    text = text.replace(subcommand_word, "$line[1]");
+    let helper = "\
+(( $+functions[_awsdo_profiles] )) ||
+_awsdo_profiles() {
+    local -a names
+    names=(${(f)\"$(command awsdo status --names 2>/dev/null)\"})
+    _wanted profiles expl 'profile' compadd -a - names
+}
+
+";
+    let anchor = "autoload -U is-at-least\n\n";
+    let at = text.find(anchor)? + anchor.len();
+    Some(format!("{}{helper}{}", &text[..at], &text[at..]))
+}
+
+/// fish: the sentinel appears in `-a "…"` candidate lists, which fish expands at completion
+/// time. Two gaps of fish's generator get lines of their own: it leaves out subcommand
+/// positionals, and its conditions fail while a value is pending (`awsdo -p <TAB>`: argparse
+/// rejects the unfinished `-p`), so the global profile flags are completed unconditionally.
+fn fish(text: &str) -> Option<String> {
+    if !text.contains(SENTINEL) {
+        return None;
+    }
+    let names = "(command awsdo status --names 2>/dev/null)";
+    let mut out = text.replace(SENTINEL, names);
+    out.push_str(&format!(
+        "complete -c awsdo -n \"__fish_awsdo_using_subcommand {}\" -f -a \"{names}\" -d 'profile'\n\
+         complete -c awsdo -s p -l profile -r -f -a \"{names}\" -d 'profile'\n\
+         complete -c awsdo -s s -l source-profile -r -f -a \"{names}\" -d 'profile'\n",
+        PROFILE_POSITIONALS.join(" ")
+    ));
+    Some(out)
 }

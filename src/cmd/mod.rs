@@ -3,7 +3,7 @@
 //! `Ctx` holds what every command needs: a snapshot of the environment (read once, never
 //! modified: children get theirs explicitly), the profile files, and the resolver settings.
 
-mod completions;
+pub mod completions;
 mod explain;
 mod export;
 mod hook;
@@ -44,6 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::CredentialProcess) => session::credential_process(&ctx),
         Some(Command::Console) => session::console(&ctx, None),
         Some(Command::Completions { shell }) => completions::print(shell),
+        Some(Command::Man) => completions::man(),
     }
 }
 

@@ -9,6 +9,10 @@ use serde_json::json;
 use super::Ctx;
 use crate::cache::Kind;
 use crate::cmd::explain::human;
+use crate::console;
+use crate::creds::Credentials;
+use crate::error::SilentExit;
+use crate::sts::GLOBAL_REGION;
 
 /// Fetch fresh credentials for the profile now (asking for MFA if needed) and cache them.
 pub fn login(ctx: &Ctx, profile: Option<String>) -> anyhow::Result<ExitCode> {
@@ -62,8 +66,46 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
     Ok(ExitCode::SUCCESS)
 }
 
+/// Lists the profiles whose `credential_process` is being run by an awsdo up the process tree
+/// (comma-separated, outermost first); set by the runner in `resolve.rs` for its child.
+const CHAIN_VAR: &str = "AWSDO_CREDENTIAL_PROCESS_CHAIN";
+
 /// Version 1 JSON for `credential_process = awsdo credential-process -p NAME`.
+///
+/// Under an awsdo that runs this as a profile's `credential_process` (`AWSDO_CREDENTIAL_PROCESS_CHAIN`
+/// set), an error goes to stdout as one `awsdo: …` line for that awsdo to report as its own, so
+/// the user sees one line, not one per level.
 pub fn credential_process(ctx: &Ctx) -> anyhow::Result<ExitCode> {
+    let nested = ctx.var_nonempty(CHAIN_VAR).is_some();
+    match credential_process_json(ctx) {
+        Ok(value) => {
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{value}")
+                .and_then(|()| out.flush())
+                .context("could not write to stdout")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) if nested => {
+            let line = format!("{err:#}").replace('\n', " ");
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "awsdo: {line}").and_then(|()| out.flush());
+            Err(SilentExit(1).into())
+        }
+        Err(err) => Err(err),
+    }
+}
+
+fn credential_process_json(ctx: &Ctx) -> anyhow::Result<serde_json::Value> {
+    let name = ctx.profile_name(None);
+    if let Some(chain) = ctx.var_nonempty(CHAIN_VAR) {
+        let chain: Vec<&str> = chain.split(',').collect();
+        if chain.contains(&name.as_str()) {
+            anyhow::bail!(
+                "could not get credentials for profile {name:?}: its credential_process calls awsdo for a profile already being resolved ({} -> {name})",
+                chain.join(" -> ")
+            );
+        }
+    }
     let (creds, _) = crate::cmd::run::obtain(ctx)?;
     let mut value = json!({
         "Version": 1,
@@ -76,17 +118,74 @@ pub fn credential_process(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     if let Some(e) = creds.expiration_rfc3339() {
         value["Expiration"] = json!(e);
     }
+    Ok(value)
+}
+
+/// The AWS console sign-in for the profile's credentials: a browser when there is one, else
+/// the URL on stdout.
+pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> {
+    let profiles = ctx.profiles()?;
+    let name = ctx.profile_name(None);
+    let plan = ctx.plan(&profiles, &name)?;
+    let env = ctx.getter();
+    let resolver = ctx.resolver(&profiles, true, None, &env)?;
+    let duration = ctx.overrides()?.duration;
+    let (creds, session_duration) = match console::federation_source(&plan) {
+        console::Source::Direct => (resolver.resolve(&plan)?.credentials, duration),
+        console::Source::FederationToken { profile } => {
+            let p = profiles
+                .profile(&profile)
+                .with_context(|| format!("could not find profile {profile:?}"))?;
+            let keys = Credentials {
+                access_key_id: p.get("aws_access_key_id").unwrap_or_default().to_owned(),
+                secret_access_key: p
+                    .get("aws_secret_access_key")
+                    .unwrap_or_default()
+                    .to_owned(),
+                session_token: None,
+                expiration: None,
+            };
+            let region = plan
+                .region
+                .clone()
+                .or_else(|| ctx.var_nonempty("AWS_REGION"))
+                .or_else(|| ctx.var_nonempty("AWS_DEFAULT_REGION"))
+                .unwrap_or_else(|| GLOBAL_REGION.to_owned());
+            let token = resolver
+                .net
+                .get_federation_token(&keys, &region, "awsdo", duration)
+                .with_context(|| {
+                    format!("could not sign in to the console for profile {name:?}")
+                })?;
+            (token, None)
+        }
+    };
+    let endpoint = console::endpoint(&env);
+    let request = console::signin_token_url(&endpoint, &creds, session_duration)?;
+    let (status, body) = resolver
+        .net
+        .http_get("get a console sign-in token", &request)
+        .with_context(|| format!("could not sign in to the console for profile {name:?}"))?;
+    let token = console::parse_signin_token(status, &body)
+        .with_context(|| format!("could not sign in to the console for profile {name:?}"))?;
+    let url = console::login_url(&endpoint, &token);
+    if let Some(browser) = console::browser(&env) {
+        let opened = std::process::Command::new(&browser)
+            .arg(&url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if opened {
+            eprintln!("awsdo: opened the AWS console for profile {name:?} with {browser}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        eprintln!("awsdo: could not open {browser}; open this URL to sign in:");
+    }
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{value}")
+    writeln!(out, "{url}")
         .and_then(|()| out.flush())
         .context("could not write to stdout")?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// The AWS console sign-in for the profile's credentials.
-pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> {
-    let name = ctx.profile_name(None);
-    anyhow::bail!(
-        "could not open the console for profile {name:?}: console sign-in is not available in this version yet"
-    )
 }

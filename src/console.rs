@@ -1,0 +1,203 @@
+//! The AWS console sign-in URL for a set of credentials (`awsdo console`, `awsdo --login`).
+//!
+//! The federation endpoint turns temporary credentials into a short-lived sign-in token:
+//! `GET {endpoint}/federation?Action=getSigninToken&Session={json}` answers
+//! `{"SigninToken": …}`, and `{endpoint}/federation?Action=login&…&SigninToken=…` signs the
+//! browser in. It accepts role sessions (AssumeRole, web identity, SSO) and GetFederationToken
+//! sessions, not GetSessionToken sessions or long-lived keys: for those the caller first gets a
+//! federation token with the long-lived keys (`federation_source`).
+//!
+//! The secret key only travels in the getSigninToken request, over HTTPS, from this process;
+//! the URL that is printed or handed to a browser holds the sign-in token alone.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::creds::Credentials;
+use crate::plan::{Plan, Step};
+
+/// The endpoint for the commercial partition; `AWSDO_FEDERATION_ENDPOINT` overrides it.
+pub const DEFAULT_ENDPOINT: &str = "https://signin.aws.amazon.com";
+/// Where the signed-in browser lands.
+pub const DESTINATION: &str = "https://console.aws.amazon.com/";
+/// Shown in the console as the sign-in's issuer.
+pub const ISSUER: &str = "awsdo";
+/// The longest console session the endpoint grants (12 hours).
+pub const MAX_SESSION: Duration = Duration::from_secs(12 * 3600);
+
+/// How to get credentials the federation endpoint accepts for a plan.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Source {
+    /// The plan's own credentials (a role session, or something awsdo cannot classify: the
+    /// endpoint has the last word).
+    Direct,
+    /// GetFederationToken with the long-lived keys of this profile: the plan ends in a
+    /// GetSessionToken session, or in the keys themselves.
+    FederationToken { profile: String },
+}
+
+/// Which credentials to present to the federation endpoint for `plan`.
+pub fn federation_source(plan: &Plan) -> Source {
+    match plan.steps.as_slice() {
+        [
+            Step::Static {
+                profile,
+                has_session_token: false,
+                ..
+            },
+        ]
+        | [
+            Step::Static {
+                profile,
+                has_session_token: false,
+                ..
+            },
+            Step::SessionToken { .. },
+        ] => Source::FederationToken {
+            profile: profile.clone(),
+        },
+        _ => Source::Direct,
+    }
+}
+
+/// The federation endpoint: `AWSDO_FEDERATION_ENDPOINT`, else the public one.
+pub fn endpoint(env: &dyn Fn(&str) -> Option<String>) -> String {
+    env("AWSDO_FEDERATION_ENDPOINT")
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// The getSigninToken request URL. `session_duration` is only allowed for role sessions
+/// (a federation token's own duration is the console session's).
+pub fn signin_token_url(
+    endpoint: &str,
+    creds: &Credentials,
+    session_duration: Option<Duration>,
+) -> anyhow::Result<String> {
+    let token = creds
+        .session_token
+        .as_deref()
+        .context("could not sign in to the console: the credentials have no session token")?;
+    let session = json!({
+        "sessionId": creds.access_key_id,
+        "sessionKey": creds.secret_access_key,
+        "sessionToken": token,
+    })
+    .to_string();
+    let mut url = format!("{endpoint}/federation?Action=getSigninToken");
+    if let Some(d) = session_duration {
+        let secs = d.clamp(Duration::from_secs(900), MAX_SESSION).as_secs();
+        url.push_str(&format!("&SessionDuration={secs}"));
+    }
+    url.push_str("&Session=");
+    url.push_str(&percent_encode(&session));
+    Ok(url)
+}
+
+/// The sign-in token from the endpoint's answer.
+pub fn parse_signin_token(status: u16, body: &[u8]) -> anyhow::Result<String> {
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(rename = "SigninToken")]
+        signin_token: String,
+    }
+    anyhow::ensure!(
+        status == 200,
+        "could not get a console sign-in token: the federation endpoint answered HTTP {status} (it accepts role and federation-token sessions only)"
+    );
+    let answer: Answer = serde_json::from_slice(body).map_err(|_| {
+        anyhow::anyhow!("could not get a console sign-in token: the federation endpoint's answer has no SigninToken")
+    })?;
+    Ok(answer.signin_token)
+}
+
+/// The URL that signs a browser in to the console.
+pub fn login_url(endpoint: &str, signin_token: &str) -> String {
+    format!(
+        "{endpoint}/federation?Action=login&Issuer={}&Destination={}&SigninToken={}",
+        percent_encode(ISSUER),
+        percent_encode(DESTINATION),
+        percent_encode(signin_token)
+    )
+}
+
+/// The browser to open the URL with: `$BROWSER`, else `xdg-open` when there is a display;
+/// `None` means print the URL instead.
+pub fn browser(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let set = |k: &str| env(k).filter(|v| !v.is_empty());
+    if let Some(b) = set("BROWSER") {
+        // $BROWSER may list several, separated by colons (the sensible-browser convention).
+        return b.split(':').find(|s| !s.is_empty()).map(str::to_owned);
+    }
+    (set("DISPLAY").is_some() || set("WAYLAND_DISPLAY").is_some()).then(|| "xdg-open".to_owned())
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved characters.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn creds() -> Credentials {
+        Credentials {
+            access_key_id: "ASIAFAKE".into(),
+            secret_access_key: "fake/secret+key".into(),
+            session_token: Some("fake-token".into()),
+            expiration: None,
+        }
+    }
+
+    #[test]
+    fn the_session_goes_percent_encoded_in_the_query() {
+        let url = signin_token_url("https://x", &creds(), Some(Duration::from_secs(60))).unwrap();
+        assert!(url.starts_with(
+            "https://x/federation?Action=getSigninToken&SessionDuration=900&Session=%7B"
+        ));
+        assert!(url.contains("fake%2Fsecret%2Bkey"), "{url}");
+    }
+
+    #[test]
+    fn the_login_url_holds_the_token_and_no_secret() {
+        let url = login_url("https://x", "tok/en");
+        assert_eq!(
+            url,
+            "https://x/federation?Action=login&Issuer=awsdo&Destination=https%3A%2F%2Fconsole.aws.amazon.com%2F&SigninToken=tok%2Fen"
+        );
+    }
+
+    #[test]
+    fn a_browser_is_used_only_with_browser_or_a_display() {
+        let none = |_: &str| None;
+        assert_eq!(browser(&none), None);
+        let display = |k: &str| (k == "DISPLAY").then(|| ":0".to_owned());
+        assert_eq!(browser(&display).as_deref(), Some("xdg-open"));
+        let b = |k: &str| (k == "BROWSER").then(|| "firefox:chromium".to_owned());
+        assert_eq!(browser(&b).as_deref(), Some("firefox"));
+    }
+
+    #[test]
+    fn errors_from_the_endpoint_are_one_line() {
+        let e = parse_signin_token(400, b"bad").unwrap_err();
+        assert!(!format!("{e:#}").contains('\n'));
+        assert_eq!(
+            parse_signin_token(200, br#"{"SigninToken":"t"}"#).unwrap(),
+            "t"
+        );
+    }
+}
