@@ -347,7 +347,7 @@ _awsdo() {
             return 0
             ;;
         awsdo__subcmd__explain)
-            opts="-r -d -n -c -s -h --json --role-arn --duration --serial-number --token-code --disable-cache --source-profile --help $(command awsdo status --names 2>/dev/null)"
+            opts="-r -d -n -c -p -s -h --json --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help $(command awsdo status --names 2>/dev/null)"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -383,6 +383,14 @@ _awsdo() {
                     ;;
                 -c)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --source-profile)
@@ -707,7 +715,7 @@ _awsdo() {
             return 0
             ;;
         awsdo__subcmd__login)
-            opts="-r -d -n -c -s -h --role-arn --duration --serial-number --token-code --disable-cache --source-profile --help $(command awsdo status --names 2>/dev/null)"
+            opts="-r -d -n -c -p -s -h --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help $(command awsdo status --names 2>/dev/null)"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -743,6 +751,14 @@ _awsdo() {
                     ;;
                 -c)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --source-profile)
@@ -761,7 +777,7 @@ _awsdo() {
             return 0
             ;;
         awsdo__subcmd__logout)
-            opts="-r -d -n -c -s -h --all --role-arn --duration --serial-number --token-code --disable-cache --source-profile --help $(command awsdo status --names 2>/dev/null)"
+            opts="-r -d -n -c -p -s -h --all --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help $(command awsdo status --names 2>/dev/null)"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -797,6 +813,14 @@ _awsdo() {
                     ;;
                 -c)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --source-profile)
@@ -939,7 +963,7 @@ _awsdo() {
             return 0
             ;;
         awsdo__subcmd__use)
-            opts="-r -d -n -c -s -h --unset --role-arn --duration --serial-number --token-code --disable-cache --source-profile --help $(command awsdo status --names 2>/dev/null)"
+            opts="-r -d -n -c -p -s -h --unset --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help $(command awsdo status --names 2>/dev/null)"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -975,6 +999,14 @@ _awsdo() {
                     ;;
                 -c)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
+                    return 0
+                    ;;
+                -p)
+                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
                     return 0
                     ;;
                 --source-profile)

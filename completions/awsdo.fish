@@ -114,6 +114,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s r -l role-arn -d 'As
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s d -l duration -d 'Session length: 1h, 90m, 1h30m, 3600 or 3600s' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
+complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -l unset
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -l disable-cache -d 'Neither read nor write the cache'
@@ -122,6 +123,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s r -l role-arn -d '
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s d -l duration -d 'Session length: 1h, 90m, 1h30m, 3600 or 3600s' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
+complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s h -l help -d 'Print help'
@@ -129,6 +131,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s r -l role-arn -d 
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s d -l duration -d 'Session length: 1h, 90m, 1h30m, 3600 or 3600s' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
+complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -l all
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -l disable-cache -d 'Neither read nor write the cache'
@@ -137,6 +140,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s r -l role-arn -d
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s d -l duration -d 'Session length: 1h, 90m, 1h30m, 3600 or 3600s' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
+complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -l json
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -l disable-cache -d 'Neither read nor write the cache'

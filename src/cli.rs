@@ -118,6 +118,7 @@ pub enum Command {
     /// Switch this shell's profile now (a shell function installed by the hook).
     #[command(after_help = "Example:\n  awsdo use prod && terraform plan")]
     Use {
+        #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
         #[arg(long)]
         unset: bool,
@@ -125,6 +126,7 @@ pub enum Command {
     /// How credentials for a profile are obtained; no network, no prompt.
     #[command(after_help = "Examples:\n  awsdo explain prod\n  awsdo explain prod --json")]
     Explain {
+        #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
         #[arg(long)]
         json: bool,
@@ -138,12 +140,16 @@ pub enum Command {
     },
     /// Get fresh credentials now (asking for MFA if needed) and cache them.
     #[command(after_help = "Example:\n  awsdo login prod")]
-    Login { profile: Option<String> },
+    Login {
+        #[arg(id = "profile_name", value_name = "PROFILE")]
+        profile: Option<String>,
+    },
     /// Delete cached sessions.
     #[command(after_help = "Examples:\n  awsdo logout prod\n  awsdo logout --all")]
     Logout {
+        #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
-        #[arg(long, conflicts_with = "profile")]
+        #[arg(long, conflicts_with = "profile_name")]
         all: bool,
     },
     /// Print Version 1 JSON for `credential_process = awsdo credential-process -p NAME`.

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use util::http::Response;
 use util::sts::{self, FakeSts};
 use util::tmux::Tmux;
-use util::{TestEnv, eqnice, run_code, stderr, stdout};
+use util::{TestEnv, eqnice, run_code, run_fail, stderr, stdout};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/prod-admin";
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
@@ -425,4 +425,35 @@ fn failures_reach_no_child_and_print_no_secret_with_debug_log() {
     }
     let last = err.lines().last().unwrap_or("");
     assert!(last.starts_with("awsdo: could not "), "{err}");
+}
+
+#[test]
+fn usage_errors_are_one_line_and_exit_1() {
+    let env = TestEnv::new();
+    for args in [&["--bogus"][..], &["hook"], &["hook", "tcsh"], &["-d"]] {
+        let out = run_code(env.cmd().args(args), 1);
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(
+            err.starts_with("awsdo: could not parse the command line: "),
+            "{args:?}: {err}"
+        );
+        assert!(
+            err.trim_end().ends_with("see: awsdo --help"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn subcommands_taking_a_profile_also_accept_dash_p() {
+    let env = TestEnv::new();
+    env.write_config("[profile known]\nregion = us-east-1\n");
+    for sub in ["login", "explain", "logout"] {
+        let out = env.cmd().args([sub, "-p", "missing-one"]).output().unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("parse the command line"), "{sub}: {err}");
+    }
+    let out = run_fail(env.cmd().args(["explain", "-p", "missing-one"]));
+    assert!(stderr(&out).contains("\"missing-one\""), "{}", stderr(&out));
 }

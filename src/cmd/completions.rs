@@ -90,7 +90,7 @@ fn with_sentinel(cmd: clap::Command) -> clap::Command {
     let mark = |a: clap::Arg| a.value_parser([SENTINEL]).hide_possible_values(true);
     let mut cmd = cmd.mut_arg("profile", mark).mut_arg("source_profile", mark);
     for name in PROFILE_POSITIONALS {
-        cmd = cmd.mut_subcommand(*name, |s| s.mut_arg("profile", mark));
+        cmd = cmd.mut_subcommand(*name, |s| s.mut_arg("profile_name", mark));
     }
     cmd
 }
