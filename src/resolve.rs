@@ -59,6 +59,17 @@ pub struct DiscoveryEntry {
     pub chosen: Option<String>,
 }
 
+impl DiscoveryEntry {
+    /// The device to use without asking: the chosen one, or the only one.
+    pub fn device(&self) -> Option<String> {
+        match (&self.chosen, self.devices.as_slice()) {
+            (Some(c), _) => Some(c.clone()),
+            (None, [one]) => Some(one.clone()),
+            _ => None,
+        }
+    }
+}
+
 /// Everything needed to turn plans into credentials during one run.
 pub struct Resolver<'a> {
     pub profiles: &'a ProfileSet,
@@ -110,11 +121,10 @@ impl Resolver<'_> {
         let mut names = Vec::new();
         for step in &plan.steps {
             if let Step::SessionToken { mfa: Some(m), .. } = step {
-                let serial = m.mfa_serial.clone().or_else(|| {
-                    let d = self.cached_discovery(&source.access_key_id)?;
-                    d.chosen
-                        .or_else(|| (d.devices.len() == 1).then(|| d.devices[0].clone()))
-                });
+                let serial = m
+                    .mfa_serial
+                    .clone()
+                    .or_else(|| self.cached_discovery(&source.access_key_id)?.device());
                 if let Some(serial) = serial {
                     names.push(mfa_session_name(&source, &serial));
                 }
@@ -390,12 +400,11 @@ impl Resolver<'_> {
                 }
             }
         };
-        let serial = match (found.chosen.clone(), found.devices.as_slice()) {
-            (Some(c), _) => Some(c),
-            (None, []) => None,
-            (None, [one]) => Some(one.clone()),
-            (None, several) => {
-                Some(self.choose_device(profile, several, &source.access_key_id, &found)?)
+        let serial = match found.device() {
+            Some(d) => Some(d),
+            None if found.devices.is_empty() => None,
+            None => {
+                Some(self.choose_device(profile, &found.devices, &source.access_key_id, &found)?)
             }
         };
         if let Some(s) = &serial {

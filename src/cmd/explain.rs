@@ -61,10 +61,7 @@ fn fill_discovered_devices(resolver: &Resolver<'_>, plan: &mut Plan) {
             // Discovery found no device: no MFA for this key.
             *mfa = None;
         } else if let Some(m) = mfa.as_mut() {
-            m.mfa_serial = found
-                .chosen
-                .clone()
-                .or_else(|| (found.devices.len() == 1).then(|| found.devices[0].clone()));
+            m.mfa_serial = found.device();
             m.mfa_serial_from = MfaFrom::CachedDiscovery;
         }
     }
