@@ -132,7 +132,14 @@ fn decide(
                 // so once, and retry later (or at expiry, when MFA is what is missing).
                 let exp = held_expiry.unwrap_or(now);
                 if err.is::<MfaNeeded>() {
-                    message = (!state.hinted).then(|| format!("{err:#}"));
+                    // Name the shell's profile: the code may be missing for a step of its
+                    // chain (the source profile's MFA session), but logging in to the
+                    // profile the shell uses is what brings it up to date.
+                    message = (!state.hinted).then(|| {
+                        format!(
+                            "could not renew credentials for profile {wanted:?}: an MFA code is needed; run: awsdo login {wanted}"
+                        )
+                    });
                     state.hinted = true;
                     refresh = Some(exp);
                 } else {
