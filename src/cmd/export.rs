@@ -108,9 +108,13 @@ fn decide(
             apply(ctx, &mut state, &creds, region.as_deref(), &mut changes);
             state.hinted = false;
             let min_ttl = ctx.min_ttl().unwrap_or(crate::resolve::DEFAULT_MIN_TTL);
+            // Renew once less than AWSDO_MIN_TTL is left, but not sooner than RETRY_AFTER
+            // (credentials that never last that long would call us at every prompt), and
+            // never after they expire: at expiry the shell must not keep dead keys.
             let refresh = creds.expiration.map(|exp| {
-                let at = exp.unix_timestamp() - min_ttl.as_secs() as i64;
-                at.max(now + RETRY_AFTER)
+                let exp = exp.unix_timestamp();
+                let at = (exp - min_ttl.as_secs() as i64).max(now + RETRY_AFTER);
+                if exp > now { at.min(exp) } else { at }
             });
             mark(ctx, shell, &mut changes, &wanted, refresh, &state);
             (Some(changes), Ok(ExitCode::SUCCESS))
