@@ -98,6 +98,21 @@ fn decide(
 
     let switching = force || held.as_deref() != Some(wanted.as_str());
     if !switching && refresh_at.is_none_or(|t| now < t) {
+        // fish decides from the refresh file's mtime: one that went missing (or was changed)
+        // makes every prompt call us, so put it back rather than print nothing.
+        if shell == ShellKind::Fish
+            && let Some(at) = refresh_at
+            && !refresh_file_matches(ctx, at)
+        {
+            let mut changes = Changes::default();
+            changes.0.insert(
+                REFRESH_FILE_VAR.to_owned(),
+                refresh_file(ctx, at)
+                    .ok()
+                    .map(|p| p.to_string_lossy().into_owned()),
+            );
+            return (Some(changes), Ok(ExitCode::SUCCESS));
+        }
         return (None, Ok(ExitCode::SUCCESS));
     }
 
@@ -270,6 +285,15 @@ fn mark(
             file.map(|p| p.to_string_lossy().into_owned()),
         );
     }
+}
+
+/// Whether `AWSDO_REFRESH_FILE` names an existing file whose mtime is `at`.
+fn refresh_file_matches(ctx: &Ctx, at: i64) -> bool {
+    ctx.var_nonempty(REFRESH_FILE_VAR)
+        .and_then(|f| std::fs::metadata(f).ok())
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .is_some_and(|d| i64::try_from(d.as_secs()).is_ok_and(|s| s == at))
 }
 
 /// A file whose mtime is `at`, for fish's builtin-only expiry check (`path mtime`).
