@@ -9,8 +9,8 @@
 # Something changed: it runs `awsdo export fish` and sources what that prints (complete
 # statements, or nothing); messages go to stderr.
 #
-# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this shell now,
-# and completes `awsdo use <TAB>` with profile names.
+# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this shell now
+# (and `awsdo login` refreshes it at once), and completes `awsdo use <TAB>` with profile names.
 #
 # Private names start with __awsdo_. Formatted with fish_indent.
 
@@ -99,6 +99,17 @@ function awsdo --description 'awsdo; `awsdo use PROFILE` switches this shell'
         set -gx AWS_PROFILE $argv[2]
         set -e -g __awsdo_busy
         __awsdo_apply export fish --force
+    else if test "$argv[1]" = login
+        # The cache now holds fresh credentials: bring this shell up to date at once instead
+        # of keeping the old ones until the next renewal.
+        command $__awsdo_exe $argv
+        set -l __awsdo_rc $status
+        if test $__awsdo_rc -ne 0
+            return $__awsdo_rc
+        end
+        if test -n "$AWS_PROFILE"
+            __awsdo_apply export fish --force
+        end
     else
         command $__awsdo_exe $argv
     end
