@@ -47,7 +47,8 @@ struct State {
     /// Their values before awsdo first set them (absent: they were unset).
     #[serde(default)]
     saved: BTreeMap<String, String>,
-    /// The "MFA needed" hint was shown for the current credentials.
+    /// A failed renewal ("MFA needed", STS unreachable…) was reported for the current
+    /// credentials; later retries stay quiet until one succeeds or the credentials expire.
     #[serde(default)]
     hinted: bool,
 }
@@ -148,7 +149,8 @@ fn decide(
             let refresh;
             if still_valid {
                 // A renewal failed while the shell's credentials still work: keep them, say
-                // so once, and retry later (or at expiry, when MFA is what is missing).
+                // so once, and retry quietly later (or at expiry, when MFA is what is
+                // missing: only `awsdo login` can help then).
                 let exp = held_expiry.unwrap_or(now);
                 if err.is::<MfaNeeded>() {
                     // Name the shell's profile: the code may be missing for a step of its
@@ -159,24 +161,26 @@ fn decide(
                             "could not renew credentials for profile {wanted:?}: an MFA code is needed; run: awsdo login {wanted}"
                         )
                     });
-                    state.hinted = true;
                     refresh = Some(exp);
                 } else {
-                    message = Some(format!("{err:#}"));
+                    message = (!state.hinted).then(|| format!("{err:#}"));
                     refresh = Some((now + RETRY_AFTER).min(exp));
                 }
+                state.hinted = true;
             } else {
                 // A switch failed, or the held credentials have expired: remove them rather
                 // than leave another profile's (or dead) keys in place.
                 revert(&state, &mut changes);
                 state.owned.clear();
                 state.saved.clear();
-                message = Some(if !switching && err.is::<MfaNeeded>() {
+                message = Some(if switching {
+                    format!("{err:#}")
+                } else if err.is::<MfaNeeded>() {
                     format!(
                         "removed the expired credentials of profile {wanted:?}; run: awsdo login {wanted}"
                     )
                 } else {
-                    format!("{err:#}")
+                    format!("removed the expired credentials of profile {wanted:?}: {err:#}")
                 });
                 state.hinted = false;
                 refresh = None;
