@@ -29,13 +29,17 @@ set -g __awsdo_exe '@AWSDO_EXE@'
 # --on-signal INT handler exists fish does not cancel running code, so a temporary one keeps
 # Ctrl-C from leaving half a credential set behind. The user's own handlers are not touched.
 # Returns the binary's status, or source's when the binary succeeded.
+# The output goes through a pipe into `read -z` (whole, byte for byte), not a command
+# substitution: fish 3.6 sends a command substitution's stderr past the redirections of the
+# calling function, so `awsdo use prod 2>/dev/null` would not silence the binary.
 function __awsdo_apply --description 'awsdo: run the binary and source its output'
-    set -l __awsdo_out (command $__awsdo_exe $argv)
-    set -l __awsdo_rc $status
-    if set -q __awsdo_out[1]
+    set -l __awsdo_out
+    command $__awsdo_exe $argv | read -z __awsdo_out
+    set -l __awsdo_rc $pipestatus[1]
+    if test -n "$__awsdo_out"
         function __awsdo_hold_int --on-signal INT
         end
-        string join \n -- $__awsdo_out | source
+        printf '%s' $__awsdo_out | source
         set -l __awsdo_eval_rc $status
         functions --erase __awsdo_hold_int
         if test $__awsdo_rc -eq 0
