@@ -357,6 +357,7 @@ per_shell! {
     use_then_aws_cli_in_one_command_line => check_use_and_aws_cli;
     unchanged_prompt_runs_nothing_with_the_real_binary => check_unchanged_prompt;
     renewal_without_mfa_is_silent => check_silent_renewal;
+    renewal_failing_on_sts_reports_once_and_keeps_the_credentials => check_failed_renewal;
     renewal_needing_mfa_hints_once_then_removes_at_expiry => check_mfa_renewal;
     profile_change_needing_mfa_asks_on_the_terminal => check_mfa_switch_in_tmux;
     unknown_hostile_profile_is_reported_once_and_runs_nothing => check_unknown_profile;
@@ -430,7 +431,8 @@ fn check_use_and_aws_cli(sh: Sh) {
     };
     let script = format!(
         "{}awsdo use prod && aws sts get-caller-identity --query Arn --output text > arn\n\
-         __t_dump d1\nawsdo use --unset\n__t_dump d2\n",
+         __t_dump d1\nawsdo use --unset\n__t_dump d2\n\
+         awsdo use prod\nawsdo use nope 2> use-err || __t_dump d3\n",
         logged_hook(&env, sh)
     );
     let out = run(&env, sh, &script, &[("AWS_DEFAULT_REGION", "us-east-1")]);
@@ -456,9 +458,15 @@ fn check_use_and_aws_cli(sh: Sh) {
     eqnice!("us-west-2", d1["AWS_DEFAULT_REGION"]);
     let d2 = aws_vars(&dump(&env, "d2"));
     eqnice!("{\"AWS_DEFAULT_REGION\": \"us-east-1\"}", format!("{d2:?}"));
+    // A failed `awsdo use` fails the command line and leaves no other profile's keys.
+    let d3 = aws_vars(&dump(&env, "d3"));
+    eqnice!("nope", d3["AWSDO_PROFILE"]);
+    assert!(!d3.contains_key("AWS_ACCESS_KEY_ID"), "{d3:?}");
+    eqnice!("us-east-1", d3["AWS_DEFAULT_REGION"]);
+    assert!(file(&env, "use-err").starts_with("awsdo: could not find profile \"nope\""));
     let name = sh.name();
     eqnice!(
-        format!("export {name} --force\nexport {name} --force"),
+        format!("export {name} --force\n").repeat(4).trim_end(),
         calls(&env).join("\n")
     );
 }
@@ -844,6 +852,44 @@ fn check_mfa_switch_in_tmux(sh: Sh) {
         .collect();
     eqnice!("654321", codes.join(","));
     assert!(!tmux.screen().contains("654321"), "the code was echoed");
+}
+
+/// STS goes away after the switch: the first renewal attempt reports once and keeps the
+/// credentials (still valid); the retry a minute later (simulated) is quiet.
+fn check_failed_renewal(sh: Sh) {
+    let Some((moto, env)) = with_moto(sh) else {
+        return;
+    };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = format!(
+        "{}__t_phase 1\n__t_set AWS_PROFILE dev\n__t_fire\n__t_dump d1\n\
+         __t_set AWS_ENDPOINT_URL http://127.0.0.1:{closed}\n__t_set AWSDO_HOOK_TIMEOUT 2s\n\
+         __t_set AWSDO_MIN_TTL 24h\n\
+         __t_phase 2\n__t_past\n__t_fire\n__t_dump d2\n\
+         __t_phase 3\n__t_past\n__t_fire\n__t_dump d3\n",
+        logged_hook(&env, sh)
+    );
+    let out = run(&env, sh, &script, &[]);
+    assert_ok(&out, "failed renewal");
+    eqnice!("", phase(&out.stderr, "1"));
+    let e2 = phase(&out.stderr, "2");
+    assert_eq!(e2.lines().count(), 1, "{e2}");
+    assert!(e2.starts_with("awsdo: could not"), "{e2}");
+    eqnice!("", phase(&out.stderr, "3"));
+    eqnice!("##1##\n##2##\n##3##\n", util::stdout(&out));
+    let creds = cached(&env, "dev");
+    assert_holds(&aws_vars(&dump(&env, "d2")), &creds);
+    assert_holds(&aws_vars(&dump(&env, "d3")), &creds);
+    eqnice!(1, moto.count("AssumeRole"));
+    let n = sh.name();
+    eqnice!(
+        format!("export {n}\nexport {n}\nexport {n}"),
+        calls(&env).join("\n")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
