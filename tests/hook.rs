@@ -364,6 +364,7 @@ per_shell! {
     slow_sts_never_holds_the_prompt => check_slow_sts;
     closed_sts_port_never_holds_the_prompt => check_closed_sts;
     hostile_values_round_trip_and_run_nothing => check_hostile_values;
+    status_and_user_int_trap_survive_a_real_switch => check_status_and_trap;
     login_through_the_function_updates_the_shell => check_login;
 }
 
@@ -1101,4 +1102,56 @@ fn fish_missing_refresh_file_is_recreated_once() {
     eqnice!(d1["AWSDO_REFRESH_AT"], util::stdout(&out).trim());
     eqnice!(d1["AWS_ACCESS_KEY_ID"], d2["AWS_ACCESS_KEY_ID"]);
     eqnice!("export fish\nexport fish", calls(&env).join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Well-behaved with the real output
+// ---------------------------------------------------------------------------------------------
+
+/// A prompt that switches profiles with the real binary hands the previous `$?` on and leaves
+/// the user's SIGINT handler as it was (strict mode for bash and zsh).
+fn check_status_and_trap(sh: Sh) {
+    if !util::require(sh.name()) {
+        return;
+    }
+    let env = TestEnv::new();
+    let (json, _) = process_json("AKIAFAKEPROCESS00001", "fake-secret", "fake-token");
+    env.write_config(&credential_process_profile(&env, "cp", &json, "eu-west-1"));
+    let (trap, show, fire) = match sh {
+        Sh::Bash => (
+            "trap 'echo user int' INT\n",
+            "trap -p INT\n",
+            "(exit 3) || { __awsdo_hook || echo \"st=$?\"; }\n",
+        ),
+        Sh::Zsh => (
+            "trap 'echo user int' INT\n",
+            "trap\n",
+            "(exit 3) || { __awsdo_hook || echo \"st=$?\"; }\n",
+        ),
+        Sh::Fish => (
+            "function __t_user_int --on-signal INT; echo user int; end\n",
+            "functions --handlers-type signal\n",
+            "set -g __awsdo_busy 1\nset -gx AWS_PROFILE cp\nset -e __awsdo_busy\n\
+             false; __awsdo_on_prompt; echo \"st=$status\"\n",
+        ),
+    };
+    let set = match sh {
+        Sh::Fish => "",
+        _ => "__t_set AWS_PROFILE cp\n",
+    };
+    let script = format!(
+        "{trap}{}{show}__t_phase x\n{set}{fire}__t_phase y\n{show}\
+         echo \"key=$AWS_ACCESS_KEY_ID\"\n",
+        logged_hook(&env, sh)
+    );
+    let out = run(&env, sh, &script, &[]);
+    assert_ok(&out, "status and trap");
+    eqnice!("##x##\n##y##\n", util::stderr(&out));
+    let stdout = util::stdout(&out);
+    let (before, rest) = stdout.split_once("##x##\n").unwrap();
+    let (status, after) = rest.split_once("##y##\n").unwrap();
+    eqnice!(if sh == Sh::Fish { "st=1\n" } else { "st=3\n" }, status);
+    assert!(before.contains("user"), "{before}");
+    eqnice!(format!("{before}key=AKIAFAKEPROCESS00001\n"), after);
+    eqnice!(format!("export {}", sh.name()), calls(&env).join("\n"));
 }
