@@ -8,8 +8,8 @@
 # Nothing changed: no process is started. Something changed: it runs `awsdo export bash` and
 # evaluates what that prints (complete statements, or nothing); messages go to stderr.
 #
-# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this shell now,
-# and completes `awsdo use <TAB>` with profile names.
+# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this shell now
+# (and `awsdo login` refreshes it at once), and completes `awsdo use <TAB>` with profile names.
 #
 # Needs bash 4.2 or later. Private names start with __awsdo_. Formatted with `shfmt -i 2`.
 
@@ -97,6 +97,13 @@ function awsdo {
   elif [[ ${1-} == use && $# -eq 2 && ${2} != -* ]]; then
     \builtin export AWS_PROFILE="${2}"
     __awsdo_apply export bash --force
+  elif [[ ${1-} == login ]]; then
+    # The cache now holds fresh credentials: bring this shell up to date at once instead of
+    # keeping the old ones until the next renewal.
+    \command "${__awsdo_exe}" "$@" || return
+    if [[ -n ${AWS_PROFILE-} ]]; then
+      __awsdo_apply export bash --force
+    fi
   else
     \command "${__awsdo_exe}" "$@"
   fi

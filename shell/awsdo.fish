@@ -9,8 +9,8 @@
 # Something changed: it runs `awsdo export fish` and sources what that prints (complete
 # statements, or nothing); messages go to stderr.
 #
-# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this shell now,
-# and completes `awsdo use <TAB>` with profile names.
+# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this shell now
+# (and `awsdo login` refreshes it at once), and completes `awsdo use <TAB>` with profile names.
 #
 # Private names start with __awsdo_. Formatted with fish_indent.
 
@@ -29,13 +29,17 @@ set -g __awsdo_exe '@AWSDO_EXE@'
 # --on-signal INT handler exists fish does not cancel running code, so a temporary one keeps
 # Ctrl-C from leaving half a credential set behind. The user's own handlers are not touched.
 # Returns the binary's status, or source's when the binary succeeded.
+# The output goes through a pipe into `read -z` (whole, byte for byte), not a command
+# substitution: fish 3.6 sends a command substitution's stderr past the redirections of the
+# calling function, so `awsdo use prod 2>/dev/null` would not silence the binary.
 function __awsdo_apply --description 'awsdo: run the binary and source its output'
-    set -l __awsdo_out (command $__awsdo_exe $argv)
-    set -l __awsdo_rc $status
-    if set -q __awsdo_out[1]
+    set -l __awsdo_out
+    command $__awsdo_exe $argv | read -z __awsdo_out
+    set -l __awsdo_rc $pipestatus[1]
+    if test -n "$__awsdo_out"
         function __awsdo_hold_int --on-signal INT
         end
-        string join \n -- $__awsdo_out | source
+        printf '%s' $__awsdo_out | source
         set -l __awsdo_eval_rc $status
         functions --erase __awsdo_hold_int
         if test $__awsdo_rc -eq 0
@@ -99,6 +103,17 @@ function awsdo --description 'awsdo; `awsdo use PROFILE` switches this shell'
         set -gx AWS_PROFILE $argv[2]
         set -e -g __awsdo_busy
         __awsdo_apply export fish --force
+    else if test "$argv[1]" = login
+        # The cache now holds fresh credentials: bring this shell up to date at once instead
+        # of keeping the old ones until the next renewal.
+        command $__awsdo_exe $argv
+        set -l __awsdo_rc $status
+        if test $__awsdo_rc -ne 0
+            return $__awsdo_rc
+        end
+        if test -n "$AWS_PROFILE"
+            __awsdo_apply export fish --force
+        end
     else
         command $__awsdo_exe $argv
     end

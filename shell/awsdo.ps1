@@ -8,7 +8,8 @@
 # Nothing changed: no process is started. Something changed: it runs `awsdo export pwsh` and
 # evaluates what that prints (complete statements, or nothing); messages go to stderr.
 #
-# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this session now.
+# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this session now
+# (and `awsdo login` refreshes it at once).
 #
 # Private names start with __awsdo_. Safe under Set-StrictMode -Version Latest.
 
@@ -92,13 +93,19 @@ function global:awsdo {
         Remove-Item -LiteralPath Env:AWS_PROFILE -ErrorAction SilentlyContinue
     } elseif ($isUse -and $args.Count -eq 2 -and -not "$($args[1])".StartsWith('-')) {
         $Env:AWS_PROFILE = "$($args[1])"
+    } elseif ($args.Count -ge 1 -and "$($args[0])" -ceq 'login') {
+        # The cache now holds fresh credentials: bring this session up to date at once.
+        & $global:__awsdo_exe @args
+        if ($global:LASTEXITCODE -ne 0 -or -not $Env:AWS_PROFILE) {
+            return
+        }
     } else {
         & $global:__awsdo_exe @args
         return
     }
     __awsdo_apply export pwsh --force
     if ($global:LASTEXITCODE -ne 0) {
-        Write-Error -Message "awsdo use: exit status $global:LASTEXITCODE"
+        Write-Error -Message "awsdo $($args[0]): exit status $global:LASTEXITCODE"
     }
 }
 

@@ -6,8 +6,9 @@
 # Nothing changed: no process is started. Something changed: it runs `awsdo export zsh` and
 # evaluates what that prints (complete statements, or nothing); messages go to stderr.
 #
-# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this shell now,
-# and completes `awsdo use <TAB>` with profile names (when compinit has run).
+# It also defines the function `awsdo`, so that `awsdo use PROFILE` switches this shell now
+# (and `awsdo login` refreshes it at once), and completes `awsdo use <TAB>` with profile names
+# (when compinit has run).
 #
 # Private names start with __awsdo_. Functions use `emulate -L zsh`, so the user's options
 # (KSH_ARRAYS, SH_WORD_SPLIT, ...) cannot change their meaning.
@@ -81,6 +82,13 @@ function awsdo {
   elif [[ ${1-} == use && $# -eq 2 && $2 != -* ]]; then
     export AWS_PROFILE="$2"
     __awsdo_apply export zsh --force
+  elif [[ ${1-} == login ]]; then
+    # The cache now holds fresh credentials: bring this shell up to date at once instead of
+    # keeping the old ones until the next renewal.
+    command "$__awsdo_exe" "$@" || return
+    if [[ -n ${AWS_PROFILE-} ]]; then
+      __awsdo_apply export zsh --force
+    fi
   else
     command "$__awsdo_exe" "$@"
   fi

@@ -47,7 +47,8 @@ struct State {
     /// Their values before awsdo first set them (absent: they were unset).
     #[serde(default)]
     saved: BTreeMap<String, String>,
-    /// The "MFA needed" hint was shown for the current credentials.
+    /// A failed renewal ("MFA needed", STS unreachable…) was reported for the current
+    /// credentials; later retries stay quiet until one succeeds or the credentials expire.
     #[serde(default)]
     hinted: bool,
 }
@@ -98,6 +99,21 @@ fn decide(
 
     let switching = force || held.as_deref() != Some(wanted.as_str());
     if !switching && refresh_at.is_none_or(|t| now < t) {
+        // fish decides from the refresh file's mtime: one that went missing (or was changed)
+        // makes every prompt call us, so put it back rather than print nothing.
+        if shell == ShellKind::Fish
+            && let Some(at) = refresh_at
+            && !refresh_file_matches(ctx, at)
+        {
+            let mut changes = Changes::default();
+            changes.0.insert(
+                REFRESH_FILE_VAR.to_owned(),
+                refresh_file(ctx, at)
+                    .ok()
+                    .map(|p| p.to_string_lossy().into_owned()),
+            );
+            return (Some(changes), Ok(ExitCode::SUCCESS));
+        }
         return (None, Ok(ExitCode::SUCCESS));
     }
 
@@ -108,9 +124,13 @@ fn decide(
             apply(ctx, &mut state, &creds, region.as_deref(), &mut changes);
             state.hinted = false;
             let min_ttl = ctx.min_ttl().unwrap_or(crate::resolve::DEFAULT_MIN_TTL);
+            // Renew once less than AWSDO_MIN_TTL is left, but not sooner than RETRY_AFTER
+            // (credentials that never last that long would call us at every prompt), and
+            // never after they expire: at expiry the shell must not keep dead keys.
             let refresh = creds.expiration.map(|exp| {
-                let at = exp.unix_timestamp() - min_ttl.as_secs() as i64;
-                at.max(now + RETRY_AFTER)
+                let exp = exp.unix_timestamp();
+                let at = (exp - min_ttl.as_secs() as i64).max(now + RETRY_AFTER);
+                if exp > now { at.min(exp) } else { at }
             });
             mark(ctx, shell, &mut changes, &wanted, refresh, &state);
             (Some(changes), Ok(ExitCode::SUCCESS))
@@ -129,28 +149,38 @@ fn decide(
             let refresh;
             if still_valid {
                 // A renewal failed while the shell's credentials still work: keep them, say
-                // so once, and retry later (or at expiry, when MFA is what is missing).
+                // so once, and retry quietly later (or at expiry, when MFA is what is
+                // missing: only `awsdo login` can help then).
                 let exp = held_expiry.unwrap_or(now);
                 if err.is::<MfaNeeded>() {
-                    message = (!state.hinted).then(|| format!("{err:#}"));
-                    state.hinted = true;
+                    // Name the shell's profile: the code may be missing for a step of its
+                    // chain (the source profile's MFA session), but logging in to the
+                    // profile the shell uses is what brings it up to date.
+                    message = (!state.hinted).then(|| {
+                        format!(
+                            "could not renew credentials for profile {wanted:?}: an MFA code is needed; run: awsdo login {wanted}"
+                        )
+                    });
                     refresh = Some(exp);
                 } else {
-                    message = Some(format!("{err:#}"));
+                    message = (!state.hinted).then(|| format!("{err:#}"));
                     refresh = Some((now + RETRY_AFTER).min(exp));
                 }
+                state.hinted = true;
             } else {
                 // A switch failed, or the held credentials have expired: remove them rather
                 // than leave another profile's (or dead) keys in place.
                 revert(&state, &mut changes);
                 state.owned.clear();
                 state.saved.clear();
-                message = Some(if !switching && err.is::<MfaNeeded>() {
+                message = Some(if switching {
+                    format!("{err:#}")
+                } else if err.is::<MfaNeeded>() {
                     format!(
                         "removed the expired credentials of profile {wanted:?}; run: awsdo login {wanted}"
                     )
                 } else {
-                    format!("{err:#}")
+                    format!("removed the expired credentials of profile {wanted:?}: {err:#}")
                 });
                 state.hinted = false;
                 refresh = None;
@@ -259,6 +289,15 @@ fn mark(
             file.map(|p| p.to_string_lossy().into_owned()),
         );
     }
+}
+
+/// Whether `AWSDO_REFRESH_FILE` names an existing file whose mtime is `at`.
+fn refresh_file_matches(ctx: &Ctx, at: i64) -> bool {
+    ctx.var_nonempty(REFRESH_FILE_VAR)
+        .and_then(|f| std::fs::metadata(f).ok())
+        .and_then(|m| m.modified().ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .is_some_and(|d| i64::try_from(d.as_secs()).is_ok_and(|s| s == at))
 }
 
 /// A file whose mtime is `at`, for fish's builtin-only expiry check (`path mtime`).

@@ -1,0 +1,1157 @@
+//! The prompt hook end to end (DESIGN §5–6): the real binary's `awsdo hook SHELL` sourced into
+//! real bash, zsh and fish, with moto (or a `credential_process` script, or a slow/closed STS)
+//! behind it. The shells run non-interactively in strict mode (bash `-euo pipefail`, zsh
+//! `-eu`), without a controlling terminal (`setsid`), and fire the prompt hook the way a prompt
+//! would; tmux runs the interactive cases (a real prompt, the MFA prompt, zsh completion).
+//!
+//! Most scripts load the hook with its binary path replaced by a wrapper that logs every call
+//! and then execs the real binary, so "the second prompt starts no process" is checked against
+//! the log (and, where strace is present, against the kernel's view).
+//!
+//! Each test is generated once per shell (`bash`, `zsh`, `fish` modules). PowerShell cannot run
+//! here; its snippet is parsed in `src/shell/real_shells.rs`.
+
+mod util;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use util::http::{HttpServer, Response};
+use util::moto::Moto;
+use util::tmux::Tmux;
+use util::{TestEnv, eqnice, sh_quote};
+
+const BASE_KEYS: &str =
+    "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";
+const MFA_SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+const T: Duration = Duration::from_secs(30);
+
+fn roles_config() -> String {
+    format!(
+        "[profile dev]\nrole_arn = arn:aws:iam::123456789012:role/dev-role\nsource_profile = base\nregion = eu-west-1\n\
+         [profile prod]\nrole_arn = arn:aws:iam::123456789012:role/prod-role\nsource_profile = base\nregion = us-west-2\n\
+         [profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/mfa-role\nsource_profile = base\n\
+         mfa_serial = {MFA_SERIAL}\nregion = eu-central-1\n"
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shells
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sh {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+impl Sh {
+    fn name(self) -> &'static str {
+        match self {
+            Sh::Bash => "bash",
+            Sh::Zsh => "zsh",
+            Sh::Fish => "fish",
+        }
+    }
+
+    /// No rc files, strict mode where the shell has one; the script follows.
+    fn flags(self) -> &'static [&'static str] {
+        match self {
+            Sh::Bash => &["--noprofile", "--norc", "-euo", "pipefail", "-c"],
+            Sh::Zsh => &["--no-rcs", "--no-globalrcs", "-eu", "-c"],
+            Sh::Fish => &["--no-config", "--private", "-c"],
+        }
+    }
+
+    /// Quoted for this shell (test paths and values; fish's single quotes differ from POSIX).
+    fn quote(self, s: &str) -> String {
+        match self {
+            Sh::Fish => format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'")),
+            _ => format!("'{}'", s.replace('\'', "'\\''")),
+        }
+    }
+
+    /// The install line from the README, with the binary's full path.
+    fn install(self, exe: &str) -> String {
+        match self {
+            Sh::Fish => format!("{} hook fish | source\n", self.quote(exe)),
+            _ => format!("eval \"$({} hook {})\"\n", self.quote(exe), self.name()),
+        }
+    }
+
+    /// Loads a file holding a hook.
+    fn load(self, file: &Path) -> String {
+        let q = self.quote(file.to_str().unwrap());
+        match self {
+            Sh::Fish => format!("command cat {q} | source\n"),
+            _ => format!("eval \"$(command cat {q})\"\n"),
+        }
+    }
+
+    /// Test helpers, the same names in every shell, each a one-word command:
+    /// `__t_fire` (one prompt), `__t_set NAME VALUE` (export), `__t_unset NAME`,
+    /// `__t_dump FILE` (`env -0` into FILE), `__t_past` (the refresh time has passed: both
+    /// markers, as the clock would move them), `__t_phase NAME` (a `##NAME##` line on stdout
+    /// and stderr, see `phase`; fish's event handlers write to the script's stderr whatever
+    /// the redirection of the command that set the variable, so streams are split by markers).
+    fn helpers(self) -> &'static str {
+        match self {
+            Sh::Bash => {
+                "__t_fire() { local __t_c; for __t_c in \"${PROMPT_COMMAND[@]}\"; do eval \"$__t_c\"; done; }\n\
+                 __t_set() { export \"$1=$2\"; }\n\
+                 __t_unset() { unset \"$1\"; }\n\
+                 __t_dump() { command env -0 > \"$1\"; }\n\
+                 __t_past() { AWSDO_REFRESH_AT=$((EPOCHSECONDS - 1)); }\n\
+                 __t_phase() { echo \"##$1##\"; echo \"##$1##\" >&2; }\n"
+            }
+            Sh::Zsh => {
+                "__t_fire() { local __t_f; for __t_f in $precmd_functions; do $__t_f; done; }\n\
+                 __t_set() { export \"$1=$2\"; }\n\
+                 __t_unset() { unset \"$1\"; }\n\
+                 __t_dump() { command env -0 > \"$1\"; }\n\
+                 __t_past() { zmodload zsh/datetime; AWSDO_REFRESH_AT=$((EPOCHSECONDS - 1)); }\n\
+                 __t_phase() { echo \"##$1##\"; echo \"##$1##\" >&2; }\n"
+            }
+            Sh::Fish => {
+                "function __t_fire; emit fish_prompt; end\n\
+                 function __t_set; set -gx $argv[1] $argv[2]; end\n\
+                 function __t_unset; set -e $argv[1]; end\n\
+                 function __t_dump; command env -0 > $argv[1]; end\n\
+                 function __t_past\n\
+                   set -gx AWSDO_REFRESH_AT (math (command date +%s) - 1)\n\
+                   command touch -d @1 $AWSDO_REFRESH_FILE\n\
+                 end\n\
+                 function __t_phase; echo \"##$argv[1]##\"; echo \"##$argv[1]##\" >&2; end\n"
+            }
+        }
+    }
+
+    /// `AWSDO_REFRESH_AT` for bash/zsh, `AWSDO_REFRESH_FILE` for fish.
+    fn refresh_var(self) -> &'static str {
+        match self {
+            Sh::Fish => "AWSDO_REFRESH_FILE",
+            _ => "AWSDO_REFRESH_AT",
+        }
+    }
+}
+
+/// Runs `script` (after the helpers) in `sh` with `env`'s clean environment plus `extra`, in
+/// `env.root()`, with stdin closed and no controlling terminal.
+fn run(env: &TestEnv, sh: Sh, script: &str, extra: &[(&str, &str)]) -> Output {
+    run_prefixed(env, sh, script, extra, None)
+}
+
+/// `run`, optionally under `prefix` (e.g. strace and its arguments).
+fn run_prefixed(
+    env: &TestEnv,
+    sh: Sh,
+    script: &str,
+    extra: &[(&str, &str)],
+    prefix: Option<&[String]>,
+) -> Output {
+    let shell = util::find_tool(sh.name()).expect("checked by the caller");
+    let mut cmd = match prefix {
+        Some(p) => {
+            let mut c = env.command(&p[0]);
+            c.args(&p[1..]).arg(&shell);
+            c
+        }
+        None => env.command(&shell),
+    };
+    cmd.args(sh.flags())
+        .arg(format!("{}{script}", sh.helpers()))
+        .envs(extra.iter().copied())
+        .stdin(Stdio::null());
+    // SAFETY: setsid is async-signal-safe; it detaches from the controlling terminal so that
+    // anything trying to ask on /dev/tty fails instead of waiting for a keyboard.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    cmd.output().expect("run shell")
+}
+
+#[track_caller]
+fn assert_ok(out: &Output, what: &str) {
+    assert!(out.status.success(), "{what}\n{}", util::describe(out));
+}
+
+/// The wrapper that logs each call to `ROOT/calls` and execs the real binary, and a file with
+/// the hook for `sh` whose binary is that wrapper. Returns the statement that loads it.
+fn logged_hook(env: &TestEnv, sh: Sh) -> String {
+    let real = util::awsdo_bin();
+    let log = env.root().join("calls");
+    let wrapper = env.write_file(
+        "bin/awsdo-logged",
+        &format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> {}\nexec {} \"$@\"\n",
+            sh_quote(log.to_str().unwrap()),
+            sh_quote(real)
+        ),
+    );
+    fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = util::run_ok(env.cmd().args(["hook", sh.name()]));
+    let hook = util::stdout(&out);
+    let quoted_real = sh.quote(real);
+    assert_eq!(hook.matches(&quoted_real).count(), 1, "{hook}");
+    let hook = hook.replace(&quoted_real, &sh.quote(wrapper.to_str().unwrap()));
+    let file = env.write_file(&format!("hook.{}", sh.name()), &hook);
+    sh.load(&file)
+}
+
+/// The binary's calls through the wrapper so far.
+fn calls(env: &TestEnv) -> Vec<String> {
+    fs::read_to_string(env.root().join("calls"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The environment saved by `__t_dump NAME`.
+fn dump(env: &TestEnv, name: &str) -> BTreeMap<String, String> {
+    let bytes = fs::read(env.root().join(name)).unwrap_or_else(|e| panic!("dump {name}: {e}"));
+    bytes
+        .split(|b| *b == 0)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            let e = String::from_utf8(e.to_vec()).expect("utf-8 environment");
+            let (k, v) = e.split_once('=').expect("NAME=value");
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+/// What the hook may touch: `AWS_*`/`AWSDO_*` minus what the test environment itself sets.
+fn aws_vars(all: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    const FIXED: &[&str] = &[
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+        "AWSDO_CACHE_DIR",
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_ENDPOINT_URL",
+        "AWSDO_HOOK_TIMEOUT",
+        "AWSDO_MIN_TTL",
+    ];
+    all.iter()
+        .filter(|(k, _)| k.starts_with("AWS") && !FIXED.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The lines a phase (from `__t_phase NAME` to the next marker) wrote to a stream.
+fn phase(stream: &[u8], name: &str) -> String {
+    let text = String::from_utf8_lossy(stream);
+    let start = format!("##{name}##");
+    let mut lines = text.lines().skip_while(|l| *l != start);
+    assert!(lines.next().is_some(), "no phase {name} in:\n{text}");
+    lines
+        .take_while(|l| !(l.starts_with("##") && l.ends_with("##")))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// A file the test wrote, or "" when nothing was ever written.
+fn file(env: &TestEnv, name: &str) -> String {
+    fs::read_to_string(env.root().join(name)).unwrap_or_default()
+}
+
+/// The credentials cached for `profile` (AccessKeyId, SecretAccessKey, SessionToken,
+/// Expiration).
+fn cached(env: &TestEnv, profile: &str) -> BTreeMap<String, String> {
+    let path = env.cache_dir().join(format!("profile.{profile}.json"));
+    let v: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&path).expect("cache entry")).unwrap();
+    v["credentials"]
+        .as_object()
+        .expect("credentials in the cache entry")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .collect()
+}
+
+/// Asserts that `vars` hold exactly `creds` as AWS_* variables.
+#[track_caller]
+fn assert_holds(vars: &BTreeMap<String, String>, creds: &BTreeMap<String, String>) {
+    let get = |k: &str| vars.get(k).map(String::as_str).unwrap_or("<unset>");
+    eqnice!(creds["AccessKeyId"], get("AWS_ACCESS_KEY_ID"));
+    eqnice!(creds["SecretAccessKey"], get("AWS_SECRET_ACCESS_KEY"));
+    eqnice!(creds["SessionToken"], get("AWS_SESSION_TOKEN"));
+    eqnice!(creds["Expiration"], get("AWS_CREDENTIAL_EXPIRATION"));
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The shell, moto and a TestEnv aimed at it with the role profiles; None when skipping.
+fn with_moto(sh: Sh) -> Option<(Moto, TestEnv)> {
+    if !util::require(sh.name()) {
+        return None;
+    }
+    let moto = Moto::start()?;
+    let env = TestEnv::with_endpoint(&moto.url());
+    env.write_config(&roles_config());
+    env.write_credentials(BASE_KEYS);
+    Some((moto, env))
+}
+
+/// A profile `name` whose `credential_process` prints `json` (no STS involved).
+fn credential_process_profile(env: &TestEnv, name: &str, json: &str, region: &str) -> String {
+    let json_file = env.write_file(&format!("creds-{}.json", name.replace('/', "_")), json);
+    let script = env.write_file(
+        &format!("bin/creds-{}", name.replace('/', "_")),
+        &format!(
+            "#!/bin/sh\nexec cat {}\n",
+            sh_quote(json_file.to_str().unwrap())
+        ),
+    );
+    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    format!(
+        "[profile {name}]\ncredential_process = {}\nregion = {region}\n",
+        script.display()
+    )
+}
+
+/// Version 1 credential_process JSON valid for an hour.
+fn process_json(key: &str, secret: &str, token: &str) -> (String, String) {
+    let exp = util::iso8601(SystemTime::now() + Duration::from_secs(3600));
+    let j = util::sso::json_str;
+    (
+        format!(
+            "{{\"Version\": 1, \"AccessKeyId\": {}, \"SecretAccessKey\": {}, \"SessionToken\": {}, \"Expiration\": {}}}\n",
+            j(key),
+            j(secret),
+            j(token),
+            j(&exp)
+        ),
+        exp,
+    )
+}
+
+/// Generates `mod bash/zsh/fish { #[test] fn $name() }` calling `$check(Sh::…)`.
+macro_rules! per_shell {
+    ($($name:ident => $check:ident;)+) => {
+        mod bash { use super::*; $(#[test] fn $name() { $check(Sh::Bash) })+ }
+        mod zsh { use super::*; $(#[test] fn $name() { $check(Sh::Zsh) })+ }
+        mod fish { use super::*; $(#[test] fn $name() { $check(Sh::Fish) })+ }
+    };
+}
+
+per_shell! {
+    switch_replaces_and_unset_restores => check_switch_and_restore;
+    use_then_aws_cli_in_one_command_line => check_use_and_aws_cli;
+    unchanged_prompt_runs_nothing_with_the_real_binary => check_unchanged_prompt;
+    renewal_without_mfa_is_silent => check_silent_renewal;
+    renewal_failing_on_sts_reports_once_and_keeps_the_credentials => check_failed_renewal;
+    renewal_needing_mfa_hints_once_then_removes_at_expiry => check_mfa_renewal;
+    profile_change_needing_mfa_asks_on_the_terminal => check_mfa_switch_in_tmux;
+    unknown_hostile_profile_is_reported_once_and_runs_nothing => check_unknown_profile;
+    slow_sts_never_holds_the_prompt => check_slow_sts;
+    closed_sts_port_never_holds_the_prompt => check_closed_sts;
+    hostile_values_round_trip_and_run_nothing => check_hostile_values;
+    status_and_user_int_trap_survive_a_real_switch => check_status_and_trap;
+    login_through_the_function_updates_the_shell => check_login;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Switch, replace, restore
+// ---------------------------------------------------------------------------------------------
+
+/// `AWS_PROFILE=dev` + prompt: dev's credentials and region; `prod`: prod's replace them;
+/// unset: the environment is exactly what it was before the first switch, including the
+/// user's own `AWS_REGION`. Installed with the README's line and the real binary.
+fn check_switch_and_restore(sh: Sh) {
+    let Some((moto, env)) = with_moto(sh) else {
+        return;
+    };
+    let script = format!(
+        "{}__t_dump d0\n\
+         __t_set AWS_PROFILE dev\n__t_fire\n__t_dump d1\n\
+         __t_set AWS_PROFILE prod\n__t_fire\n__t_dump d2\n\
+         __t_unset AWS_PROFILE\n__t_fire\n__t_dump d3\n",
+        sh.install(util::awsdo_bin())
+    );
+    let out = run(&env, sh, &script, &[("AWS_REGION", "ap-south-1")]);
+    assert_ok(&out, "switch");
+    eqnice!("", util::stdout(&out));
+    eqnice!("", util::stderr(&out));
+    eqnice!(2, moto.count("AssumeRole"));
+
+    let d0 = dump(&env, "d0");
+    let (d1, d2, d3) = (
+        aws_vars(&dump(&env, "d1")),
+        aws_vars(&dump(&env, "d2")),
+        dump(&env, "d3"),
+    );
+    eqnice!(
+        "{\"AWS_REGION\": \"ap-south-1\"}",
+        format!("{:?}", aws_vars(&d0))
+    );
+    assert_holds(&d1, &cached(&env, "dev"));
+    eqnice!("eu-west-1", d1["AWS_REGION"]);
+    eqnice!("eu-west-1", d1["AWS_DEFAULT_REGION"]);
+    eqnice!("dev", d1["AWSDO_PROFILE"]);
+    assert!(d1.contains_key(sh.refresh_var()), "{d1:?}");
+    assert_holds(&d2, &cached(&env, "prod"));
+    assert_ne!(d1["AWS_ACCESS_KEY_ID"], d2["AWS_ACCESS_KEY_ID"]);
+    eqnice!("us-west-2", d2["AWS_REGION"]);
+    eqnice!("us-west-2", d2["AWS_DEFAULT_REGION"]);
+    eqnice!("prod", d2["AWSDO_PROFILE"]);
+    // Back to exactly the environment from before the first switch (`_` is bash's last
+    // command, the same `env` both times).
+    eqnice!(format!("{d0:#?}"), format!("{d3:#?}"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. awsdo use, the AWS CLI, completion
+// ---------------------------------------------------------------------------------------------
+
+/// `awsdo use prod && aws sts get-caller-identity` signs with prod's credentials from awsdo
+/// (the CLI's own AssumeRole would show as a second call); `awsdo use --unset` clears them.
+fn check_use_and_aws_cli(sh: Sh) {
+    if !util::require("aws") {
+        return;
+    }
+    let Some((moto, env)) = with_moto(sh) else {
+        return;
+    };
+    let script = format!(
+        "{}awsdo use prod && aws sts get-caller-identity --query Arn --output text > arn\n\
+         __t_dump d1\nawsdo use --unset\n__t_dump d2\n\
+         awsdo use prod\nawsdo use nope 2> use-err || __t_dump d3\n",
+        logged_hook(&env, sh)
+    );
+    let out = run(&env, sh, &script, &[("AWS_DEFAULT_REGION", "us-east-1")]);
+    assert_ok(&out, "use");
+    eqnice!("", util::stderr(&out));
+    let arn = file(&env, "arn");
+    assert!(arn.contains(":assumed-role/prod-role/"), "{arn}");
+    eqnice!(1, moto.count("AssumeRole"));
+    let key = cached(&env, "prod")["AccessKeyId"].clone();
+    let signed: Vec<String> = moto
+        .requests()
+        .iter()
+        .filter(|r| r.body_str().contains("Action=GetCallerIdentity"))
+        .filter_map(|r| r.header("authorization").map(str::to_owned))
+        .collect();
+    assert_eq!(signed.len(), 1, "{signed:?}");
+    assert!(
+        signed[0].contains(&format!("Credential={key}/")),
+        "{signed:?}"
+    );
+    let d1 = dump(&env, "d1");
+    eqnice!("prod", d1["AWS_PROFILE"]);
+    eqnice!("us-west-2", d1["AWS_DEFAULT_REGION"]);
+    let d2 = aws_vars(&dump(&env, "d2"));
+    eqnice!("{\"AWS_DEFAULT_REGION\": \"us-east-1\"}", format!("{d2:?}"));
+    // A failed `awsdo use` fails the command line and leaves no other profile's keys.
+    let d3 = aws_vars(&dump(&env, "d3"));
+    eqnice!("nope", d3["AWSDO_PROFILE"]);
+    assert!(!d3.contains_key("AWS_ACCESS_KEY_ID"), "{d3:?}");
+    eqnice!("us-east-1", d3["AWS_DEFAULT_REGION"]);
+    assert!(file(&env, "use-err").starts_with("awsdo: could not find profile \"nope\""));
+    let name = sh.name();
+    eqnice!(
+        format!("export {name} --force\n").repeat(4).trim_end(),
+        calls(&env).join("\n")
+    );
+}
+
+/// bash: the registered completion (`complete -p awsdo`) called the way readline calls it.
+#[test]
+fn bash_completes_profile_names_after_use() {
+    if !util::require("bash") {
+        return;
+    }
+    let env = TestEnv::new();
+    env.write_config("[profile dev]\nregion = eu-west-1\n[profile prod]\n[profile prod-eu]\n");
+    let script = format!(
+        "{}complete -p awsdo\n\
+         COMP_WORDS=(awsdo use pr); COMP_CWORD=2; COMP_LINE='awsdo use pr'; COMP_POINT=12\n\
+         __t_fn=$(complete -p awsdo); __t_fn=${{__t_fn#*-F }}; __t_fn=${{__t_fn%% *}}\n\
+         \"$__t_fn\" awsdo pr use\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+        Sh::Bash.install(util::awsdo_bin())
+    );
+    let out = run(&env, Sh::Bash, &script, &[]);
+    assert_ok(&out, "complete");
+    eqnice!(
+        "complete -F __awsdo_complete awsdo\nprod\nprod-eu\n",
+        util::stdout(&out)
+    );
+}
+
+/// fish: `complete -C` runs fish's own completion machinery.
+#[test]
+fn fish_completes_profile_names_after_use() {
+    if !util::require("fish") {
+        return;
+    }
+    let env = TestEnv::new();
+    env.write_config("[profile dev]\n[profile prod]\n[profile prod-eu]\n");
+    env.write_credentials(BASE_KEYS);
+    let script = format!(
+        "{}complete -C 'awsdo use '\necho ==\ncomplete -C 'awsdo use pr'\n",
+        Sh::Fish.install(util::awsdo_bin())
+    );
+    let out = run(&env, Sh::Fish, &script, &[]);
+    assert_ok(&out, "complete");
+    eqnice!(
+        "base\ndev\nprod\nprod-eu\n==\nprod\nprod-eu\n",
+        util::stdout(&out)
+    );
+}
+
+/// zsh: an interactive zsh in tmux with compinit; `awsdo use pro<TAB>` completes the one
+/// match, and `awsdo use <TAB>` lists the profiles.
+#[test]
+fn zsh_completes_profile_names_after_use_in_tmux() {
+    if !util::require("zsh") {
+        return;
+    }
+    let env = TestEnv::new();
+    env.write_config("[profile dev]\n[profile production]\n");
+    env.write_credentials(BASE_KEYS);
+    let zdotdir = env.root().join("zdot");
+    fs::create_dir_all(&zdotdir).unwrap();
+    fs::write(
+        zdotdir.join(".zshrc"),
+        format!(
+            "PS1='%% '\nautoload -Uz compinit && compinit -u -D\n{}",
+            Sh::Zsh.install(util::awsdo_bin())
+        ),
+    )
+    .unwrap();
+    let mut vars = env.env_vars();
+    vars.push(("ZDOTDIR".into(), zdotdir.to_str().unwrap().into()));
+    let cmdline = format!(
+        "cd {} && exec zsh --no-globalrcs -i",
+        sh_quote(env.root().to_str().unwrap())
+    );
+    let Some(tmux) = Tmux::start(&cmdline, &vars) else {
+        return;
+    };
+    assert!(tmux.wait_for("%", T), "{}", tmux.screen());
+    tmux.type_text("awsdo use pro");
+    tmux.send_raw(&["Tab"]);
+    assert!(
+        tmux.wait_for("awsdo use production", T),
+        "{}",
+        tmux.screen()
+    );
+    tmux.send_raw(&["C-u"]);
+    tmux.type_text("awsdo use ");
+    tmux.send_raw(&["Tab"]);
+    let listed = |s: &str| s.contains("base") && s.contains("dev") && s.contains("production");
+    let deadline = Instant::now() + T;
+    while !listed(&tmux.screen()) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(listed(&tmux.screen()), "{}", tmux.screen());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. No process on an unchanged prompt (real binary)
+// ---------------------------------------------------------------------------------------------
+
+/// Process creations (fork, vfork, clone without CLONE_THREAD, clone3, execve) in a strace
+/// log between the opens of the files `from` (None: the start) and `to`.
+fn processes_between(trace: &str, from: Option<&str>, to: &str) -> Vec<String> {
+    let mut inside = from.is_none();
+    let mut found = Vec::new();
+    for line in trace.lines() {
+        if let Some(from) = from
+            && line.contains("openat(")
+            && line.contains(&format!("{from}\","))
+        {
+            inside = true;
+        } else if line.contains("openat(") && line.contains(&format!("{to}\",")) {
+            inside = false;
+        } else if inside {
+            let call = line.split_whitespace().nth(1).unwrap_or("");
+            let process = ["execve(", "fork(", "vfork(", "clone(", "clone3("]
+                .iter()
+                .any(|c| call.starts_with(c));
+            if process && !line.contains("CLONE_THREAD") && !line.contains("resumed>") {
+                found.push(line.to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// The hook sourced twice next to another prompt hook; one switch calls the binary once;
+/// twenty unchanged prompts print nothing, call nothing and (strace) create no process.
+fn check_unchanged_prompt(sh: Sh) {
+    if !util::require(sh.name()) {
+        return;
+    }
+    let env = TestEnv::new();
+    let (json, _) = process_json("AKIAFAKEPROCESS00001", "fake-secret", "fake-token");
+    env.write_config(&credential_process_profile(&env, "cp", &json, "eu-west-1"));
+    let hook = logged_hook(&env, sh);
+    let other = match sh {
+        Sh::Bash => "__t_other() { echo other >> others; }\nPROMPT_COMMAND=(__t_other)\n",
+        Sh::Zsh => "__t_other() { echo other >> others; }\nprecmd_functions=(__t_other)\n",
+        Sh::Fish => "function __t_other --on-event fish_prompt; echo other >> others; end\n",
+    };
+    let fires = "__t_fire\n".repeat(20);
+    let script = format!(
+        "{other}{hook}{hook}__t_phase 1\n__t_set AWS_PROFILE cp\n__t_fire\n__t_dump d1\n\
+         __t_phase 2\ntrue > PHASE2\n{fires}true > PHASE3\n"
+    );
+    // Without strace (and not required) the wrapper's log is the proof.
+    let strace = util::require("strace")
+        .then(|| util::find_tool("strace"))
+        .flatten();
+    let trace = env.root().join("trace");
+    let prefix: Option<Vec<String>> = strace.map(|s| {
+        vec![
+            s.to_str().unwrap().to_owned(),
+            "-f".into(),
+            "-qq".into(),
+            "-e".into(),
+            "trace=execve,clone,clone3,fork,vfork,openat".into(),
+            "-o".into(),
+            trace.to_str().unwrap().to_owned(),
+        ]
+    });
+    let out = run_prefixed(&env, sh, &script, &[], prefix.as_deref());
+    assert_ok(&out, "unchanged");
+    eqnice!("##1##\n##2##\n", util::stdout(&out));
+    eqnice!("##1##\n##2##\n", util::stderr(&out));
+    eqnice!(format!("export {}", sh.name()), calls(&env).join("\n"));
+    eqnice!(21, file(&env, "others").lines().count());
+    let d1 = dump(&env, "d1");
+    eqnice!("AKIAFAKEPROCESS00001", d1["AWS_ACCESS_KEY_ID"]);
+    eqnice!("cp", d1["AWSDO_PROFILE"]);
+    if prefix.is_some() {
+        let trace = fs::read_to_string(&trace).unwrap();
+        assert!(trace.contains("PHASE3\","), "trace incomplete");
+        let started = processes_between(&trace, Some("PHASE2"), "PHASE3");
+        assert!(
+            started.is_empty(),
+            "unchanged prompts started:\n{started:#?}"
+        );
+        // The trace does see processes: the switch ran the wrapper, then the binary.
+        let before = processes_between(&trace, None, "PHASE2");
+        assert!(
+            before.iter().any(|l| l.contains("awsdo-logged")),
+            "strace saw no binary:\n{before:#?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Renewal
+// ---------------------------------------------------------------------------------------------
+
+/// After the refresh time (simulated: the marker moved into the past, and `AWSDO_MIN_TTL`
+/// raised so the cached session counts as due), the next prompt renews: new credentials,
+/// nothing on stderr, and the prompt after that calls nothing.
+fn check_silent_renewal(sh: Sh) {
+    let Some((moto, env)) = with_moto(sh) else {
+        return;
+    };
+    let script = format!(
+        "{}__t_set AWS_PROFILE dev\n__t_fire\n__t_dump d1\n\
+         __t_set AWSDO_MIN_TTL 24h\n__t_past\n__t_fire\n__t_dump d2\n__t_fire\n",
+        logged_hook(&env, sh)
+    );
+    let out = run(&env, sh, &script, &[]);
+    assert_ok(&out, "renewal");
+    eqnice!("", util::stdout(&out));
+    eqnice!("", util::stderr(&out));
+    eqnice!(2, moto.count("AssumeRole"));
+    let (d1, d2) = (dump(&env, "d1"), dump(&env, "d2"));
+    assert_ne!(d1["AWS_ACCESS_KEY_ID"], d2["AWS_ACCESS_KEY_ID"]);
+    assert_holds(&aws_vars(&d2), &cached(&env, "dev"));
+    eqnice!("dev", d2["AWSDO_PROFILE"]);
+    let name = sh.name();
+    eqnice!(
+        format!("export {name}\nexport {name}"),
+        calls(&env).join("\n")
+    );
+}
+
+/// A role behind MFA whose shared MFA session is gone: the renewal prints one hint and never
+/// asks (no terminal exists; asking would fail with a different message); the next prompt is
+/// silent and calls nothing; at expiry the credentials go, with one line saying so.
+fn check_mfa_renewal(sh: Sh) {
+    let Some((moto, env)) = with_moto(sh) else {
+        return;
+    };
+    // Seed the cache with -c, then let the profile's session end in `life` seconds and
+    // forget the MFA session it came from.
+    util::run_ok(env.cmd().args(["login", "mfa", "-c", "123456"]));
+    let life = 20;
+    let entry_path = env.cache_dir().join("profile.mfa.json");
+    let mut entry: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&entry_path).unwrap()).unwrap();
+    let exp_at = now() + life;
+    let exp = util::iso8601(UNIX_EPOCH + Duration::from_secs(exp_at as u64));
+    entry["credentials"]["Expiration"] = serde_json::json!(exp);
+    fs::write(&entry_path, entry.to_string()).unwrap();
+    let mut removed = 0;
+    for e in fs::read_dir(env.cache_dir()).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("mfa.") {
+            fs::remove_file(e.path()).unwrap();
+            removed += usize::from(name.ends_with(".json"));
+        }
+    }
+    assert_eq!(removed, 1, "one cached MFA session");
+    moto.reset_calls();
+
+    let script = format!(
+        "{}__t_phase 1\n__t_set AWS_PROFILE mfa\n__t_fire\n__t_dump d1\n\
+         __t_set AWSDO_MIN_TTL 1h\n__t_past\n__t_phase 2\n__t_fire\n__t_dump d2\n\
+         __t_phase 3\n__t_fire\n\
+         while test \"$(command date +%s)\" -le {exp_at}; command sleep 0.5; end\n\
+         __t_phase 4\n__t_fire\n__t_dump d4\n__t_phase 5\n__t_fire\n",
+        logged_hook(&env, sh)
+    );
+    let script = match sh {
+        Sh::Fish => script,
+        _ => script.replace("; command sleep 0.5; end", "; do command sleep 0.5; done"),
+    };
+    let out = run(&env, sh, &script, &[("AWSDO_MIN_TTL", "5s")]);
+    assert_ok(&out, "mfa renewal");
+    let err = |n| phase(&out.stderr, n);
+    eqnice!("", err("1"));
+    eqnice!("##1##\n##2##\n##3##\n##4##\n##5##\n", util::stdout(&out));
+    let d1 = aws_vars(&dump(&env, "d1"));
+    eqnice!(exp, d1["AWS_CREDENTIAL_EXPIRATION"]);
+    eqnice!(
+        "awsdo: could not renew credentials for profile \"mfa\": an MFA code is needed; run: awsdo login mfa\n",
+        err("2")
+    );
+    let d2 = aws_vars(&dump(&env, "d2"));
+    for k in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+    ] {
+        eqnice!(d1[k], d2[k], "{k} kept until expiry");
+    }
+    eqnice!("", err("3"));
+    eqnice!(
+        "awsdo: removed the expired credentials of profile \"mfa\"; run: awsdo login mfa\n",
+        err("4")
+    );
+    let d4 = aws_vars(&dump(&env, "d4"));
+    eqnice!(
+        "{\"AWSDO_PROFILE\": \"mfa\", \"AWS_PROFILE\": \"mfa\"}",
+        format!("{d4:?}")
+    );
+    eqnice!("", err("5"));
+    let name = sh.name();
+    eqnice!(
+        format!("export {name}\nexport {name}\nexport {name}"),
+        calls(&env).join("\n")
+    );
+    // No STS call but the seeding login's carried an MFA code: nobody was asked.
+    let with_code = moto
+        .requests()
+        .iter()
+        .filter(|r| r.body_str().contains("TokenCode"))
+        .count();
+    eqnice!(1, with_code);
+}
+
+/// A real interactive prompt in tmux: switching to a profile that needs MFA asks on the
+/// terminal at the next prompt, the typed code reaches STS, the shell gets the credentials,
+/// and `$?` of the command line survives the hook.
+fn check_mfa_switch_in_tmux(sh: Sh) {
+    let Some((moto, env)) = with_moto(sh) else {
+        return;
+    };
+    let shell = util::find_tool(sh.name()).unwrap();
+    let shell = sh_quote(shell.to_str().unwrap());
+    let hook = sh.install(util::awsdo_bin());
+    let mut vars = env.env_vars();
+    let cmdline = match sh {
+        Sh::Bash => {
+            let rc = env.write_file("bashrc", &format!("PS1='$ '\n{hook}"));
+            format!(
+                "exec {shell} --noprofile --rcfile {} -i",
+                sh_quote(rc.to_str().unwrap())
+            )
+        }
+        Sh::Zsh => {
+            env.write_file("zdot/.zshrc", &format!("PS1='$ '\n{hook}"));
+            vars.push((
+                "ZDOTDIR".into(),
+                env.root().join("zdot").to_str().unwrap().into(),
+            ));
+            format!("exec {shell} --no-globalrcs -i")
+        }
+        Sh::Fish => {
+            let rc = env.write_file(
+                "rc.fish",
+                &format!("function fish_prompt; echo '$ '; end\n{hook}"),
+            );
+            format!(
+                "exec {shell} --no-config --private -i -C {}",
+                sh_quote(&format!("source {}", Sh::Fish.quote(rc.to_str().unwrap())))
+            )
+        }
+    };
+    let cmdline = format!("cd {} && {cmdline}", sh_quote(env.root().to_str().unwrap()));
+    let Some(tmux) = Tmux::start(&cmdline, &vars) else {
+        return;
+    };
+    assert!(tmux.wait_for("$", T), "{}", tmux.screen());
+    let set = match sh {
+        Sh::Fish => "set -gx AWS_PROFILE mfa; false",
+        _ => "export AWS_PROFILE=mfa; false",
+    };
+    tmux.send_keys(set);
+    assert!(
+        tmux.wait_for(&format!("MFA code for {MFA_SERIAL} (profile "), T),
+        "{}",
+        tmux.screen()
+    );
+    tmux.send_keys("654321");
+    let status = match sh {
+        Sh::Fish => "$status",
+        _ => "$?",
+    };
+    tmux.send_keys(&format!(
+        "echo \"st={status} key=$AWS_ACCESS_KEY_ID profile=$AWSDO_PROFILE\" > out"
+    ));
+    let deadline = Instant::now() + T;
+    while !file(&env, "out").ends_with('\n') && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let key = cached(&env, "mfa")["AccessKeyId"].clone();
+    eqnice!(
+        format!("st=1 key={key} profile=mfa\n"),
+        file(&env, "out"),
+        "screen:\n{}",
+        tmux.screen()
+    );
+    let codes: Vec<String> = moto
+        .requests()
+        .iter()
+        .map(|r| util::sts::decode(&r.body_str()))
+        .filter_map(|p| p.get("TokenCode").cloned())
+        .collect();
+    eqnice!("654321", codes.join(","));
+    assert!(!tmux.screen().contains("654321"), "the code was echoed");
+}
+
+/// STS goes away after the switch: the first renewal attempt reports once and keeps the
+/// credentials (still valid); the retry a minute later (simulated) is quiet.
+fn check_failed_renewal(sh: Sh) {
+    let Some((moto, env)) = with_moto(sh) else {
+        return;
+    };
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let script = format!(
+        "{}__t_phase 1\n__t_set AWS_PROFILE dev\n__t_fire\n__t_dump d1\n\
+         __t_set AWS_ENDPOINT_URL http://127.0.0.1:{closed}\n__t_set AWSDO_HOOK_TIMEOUT 2s\n\
+         __t_set AWSDO_MIN_TTL 24h\n\
+         __t_phase 2\n__t_past\n__t_fire\n__t_dump d2\n\
+         __t_phase 3\n__t_past\n__t_fire\n__t_dump d3\n",
+        logged_hook(&env, sh)
+    );
+    let out = run(&env, sh, &script, &[]);
+    assert_ok(&out, "failed renewal");
+    eqnice!("", phase(&out.stderr, "1"));
+    let e2 = phase(&out.stderr, "2");
+    assert_eq!(e2.lines().count(), 1, "{e2}");
+    assert!(e2.starts_with("awsdo: could not"), "{e2}");
+    eqnice!("", phase(&out.stderr, "3"));
+    eqnice!("##1##\n##2##\n##3##\n", util::stdout(&out));
+    let creds = cached(&env, "dev");
+    assert_holds(&aws_vars(&dump(&env, "d2")), &creds);
+    assert_holds(&aws_vars(&dump(&env, "d3")), &creds);
+    eqnice!(1, moto.count("AssumeRole"));
+    let n = sh.name();
+    eqnice!(
+        format!("export {n}\nexport {n}\nexport {n}"),
+        calls(&env).join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Failures are recorded
+// ---------------------------------------------------------------------------------------------
+
+/// An unknown AWS_PROFILE made of shell syntax: one error line, recorded byte for byte in
+/// AWSDO_PROFILE, nothing run, nothing exported; the next prompt prints and calls nothing.
+fn check_unknown_profile(sh: Sh) {
+    if !util::require(sh.name()) {
+        return;
+    }
+    let env = TestEnv::new();
+    env.write_config("[profile dev]\nregion = eu-west-1\n");
+    let marker = env.root().join("MARKER");
+    let m = marker.to_str().unwrap();
+    let evil = format!("x'$(touch {m})`touch {m}`;touch {m}\"\n%self {{a,b}} $HOME\\");
+    let script = format!(
+        "{}__t_phase 1\n__t_set AWS_PROFILE \"$T_EVIL\"\n__t_fire\n__t_dump d1\n\
+         __t_phase 2\n__t_fire\n__t_fire\n",
+        logged_hook(&env, sh)
+    );
+    let out = run(&env, sh, &script, &[("T_EVIL", &evil)]);
+    assert_ok(&out, "unknown profile");
+    let e1 = phase(&out.stderr, "1");
+    assert_eq!(e1.lines().count(), 1, "{e1}");
+    assert!(
+        e1.starts_with("awsdo: could not find profile \"x'$(touch "),
+        "{e1}"
+    );
+    eqnice!("", phase(&out.stderr, "2"));
+    eqnice!("##1##\n##2##\n", util::stdout(&out));
+    let d1 = aws_vars(&dump(&env, "d1"));
+    eqnice!(evil, d1["AWSDO_PROFILE"]);
+    eqnice!(evil, d1["AWS_PROFILE"]);
+    assert!(!d1.contains_key("AWS_ACCESS_KEY_ID"), "{d1:?}");
+    eqnice!(format!("export {}", sh.name()), calls(&env).join("\n"));
+    assert!(!marker.exists(), "the profile name was run as code");
+}
+
+/// Runs one switch against `endpoint` with AWSDO_HOOK_TIMEOUT=2s; the prompt returns within
+/// 6 s, reports once, and the next prompt calls nothing.
+fn check_bounded(sh: Sh, endpoint: &str) {
+    let mut env = TestEnv::with_endpoint(endpoint);
+    env.set_var("AWSDO_HOOK_TIMEOUT", "2s");
+    env.write_config(&roles_config());
+    env.write_credentials(BASE_KEYS);
+    let script = format!(
+        "{}__t_phase 1\n__t_set AWS_PROFILE dev\n__t_fire\n__t_phase 2\n__t_fire\n",
+        logged_hook(&env, sh)
+    );
+    let start = Instant::now();
+    let out = run(&env, sh, &script, &[]);
+    let took = start.elapsed();
+    assert_ok(&out, "bounded");
+    assert!(took < Duration::from_secs(6), "the prompt took {took:?}");
+    let e1 = phase(&out.stderr, "1");
+    assert_eq!(e1.lines().count(), 1, "{e1}");
+    assert!(e1.starts_with("awsdo: could not"), "{e1}");
+    eqnice!("", phase(&out.stderr, "2"));
+    eqnice!("##1##\n##2##\n", util::stdout(&out));
+    eqnice!(format!("export {}", sh.name()), calls(&env).join("\n"));
+}
+
+fn check_slow_sts(sh: Sh) {
+    if !util::require(sh.name()) {
+        return;
+    }
+    let server =
+        HttpServer::start(|_| Response::text(500, "late").with_delay(Duration::from_secs(30)));
+    check_bounded(sh, &server.url());
+}
+
+fn check_closed_sts(sh: Sh) {
+    if !util::require(sh.name()) {
+        return;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    check_bounded(sh, &format!("http://127.0.0.1:{port}"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Hostile values
+// ---------------------------------------------------------------------------------------------
+
+/// Credentials (from credential_process), a region (from the config) and a profile name (every
+/// character the config accepts) full of shell syntax reach the shell byte for byte, run
+/// nothing, and go away again on unset.
+fn check_hostile_values(sh: Sh) {
+    if !util::require(sh.name()) {
+        return;
+    }
+    let env = TestEnv::new();
+    let marker = env.root().join("MARKER");
+    let m = marker.to_str().unwrap();
+    let key = format!("AKIA'\"$(touch {m})`touch {m}`;touch {m}\n\\");
+    let secret = format!("s'\\''$(touch {m})\n;touch {m};\\");
+    let token = format!("`touch {m}`\"'\\\n$HOME ${{HOME}} %self {{a,b}} * \\$(touch {m}) \\");
+    // The config parser trims the value and cuts at ` #`/` ;`, so no spaces before those.
+    let region = format!("eu'$(touch {m})`touch {m}`;touch {m}\"\\");
+    let name = "a/b.c%d@e:f+g-h_i";
+    let (json, exp) = process_json(&key, &secret, &token);
+    env.write_config(&credential_process_profile(&env, name, &json, &region));
+    let script = format!(
+        "{}__t_set AWS_PROFILE {}\n__t_fire\n__t_dump d1\n\
+         __t_fire\n__t_unset AWS_PROFILE\n__t_fire\n__t_dump d2\n",
+        logged_hook(&env, sh),
+        sh.quote(name)
+    );
+    let out = run(&env, sh, &script, &[]);
+    assert_ok(&out, "hostile");
+    eqnice!("", util::stdout(&out));
+    let d1 = aws_vars(&dump(&env, "d1"));
+    eqnice!(key, d1["AWS_ACCESS_KEY_ID"]);
+    eqnice!(secret, d1["AWS_SECRET_ACCESS_KEY"]);
+    eqnice!(token, d1["AWS_SESSION_TOKEN"]);
+    eqnice!(exp, d1["AWS_CREDENTIAL_EXPIRATION"]);
+    eqnice!(region, d1["AWS_REGION"]);
+    eqnice!(region, d1["AWS_DEFAULT_REGION"]);
+    eqnice!(name, d1["AWSDO_PROFILE"]);
+    eqnice!("{}", format!("{:?}", aws_vars(&dump(&env, "d2"))));
+    let n = sh.name();
+    eqnice!(format!("export {n}\nexport {n}"), calls(&env).join("\n"));
+    assert!(!marker.exists(), "a value was run as code");
+    eqnice!("", util::stderr(&out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// login through the function
+// ---------------------------------------------------------------------------------------------
+
+/// `awsdo login` through the shell function puts the fresh credentials in the shell at once,
+/// without waiting for the next prompt.
+fn check_login(sh: Sh) {
+    let Some((moto, env)) = with_moto(sh) else {
+        return;
+    };
+    let script = format!(
+        "{}__t_set AWS_PROFILE dev\n__t_fire\n__t_dump d1\n__t_phase 2\nawsdo login\n__t_dump d2\n",
+        logged_hook(&env, sh)
+    );
+    let out = run(&env, sh, &script, &[]);
+    assert_ok(&out, "login");
+    eqnice!(2, moto.count("AssumeRole"));
+    let (d1, d2) = (aws_vars(&dump(&env, "d1")), aws_vars(&dump(&env, "d2")));
+    assert_ne!(d1["AWS_ACCESS_KEY_ID"], d2["AWS_ACCESS_KEY_ID"]);
+    assert_holds(&d2, &cached(&env, "dev"));
+    let e2 = phase(&out.stderr, "2");
+    assert!(
+        e2.starts_with("awsdo: logged in to profile \"dev\""),
+        "{e2}"
+    );
+    assert_eq!(e2.lines().count(), 1, "{e2}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The refresh marker
+// ---------------------------------------------------------------------------------------------
+
+/// Credentials that live shorter than the minimum retry interval are still looked at when
+/// they expire, not later: AWSDO_REFRESH_AT is their expiry.
+#[test]
+fn bash_refresh_time_is_never_after_expiry() {
+    if !util::require("bash") {
+        return;
+    }
+    let env = TestEnv::new();
+    let exp_at = now() + 30;
+    let exp = util::iso8601(UNIX_EPOCH + Duration::from_secs(exp_at as u64));
+    let json = format!(
+        "{{\"Version\": 1, \"AccessKeyId\": \"AKIAFAKEPROCESS00001\", \"SecretAccessKey\": \"fake\", \"SessionToken\": \"fake\", \"Expiration\": \"{exp}\"}}\n"
+    );
+    env.write_config(&credential_process_profile(&env, "cp", &json, "eu-west-1"));
+    let script = format!(
+        "{}__t_set AWS_PROFILE cp\n__t_fire\n__t_dump d1\n",
+        Sh::Bash.install(util::awsdo_bin())
+    );
+    let out = run(&env, Sh::Bash, &script, &[("AWSDO_MIN_TTL", "1s")]);
+    assert_ok(&out, "refresh");
+    eqnice!("", util::stderr(&out));
+    let d1 = dump(&env, "d1");
+    eqnice!(exp, d1["AWS_CREDENTIAL_EXPIRATION"]);
+    eqnice!(exp_at, d1["AWSDO_REFRESH_AT"]);
+}
+
+/// fish checks the refresh file's mtime: when the file disappears, one prompt puts it back
+/// and later prompts call nothing (instead of the worker at every prompt, doing nothing).
+#[test]
+fn fish_missing_refresh_file_is_recreated_once() {
+    if !util::require("fish") {
+        return;
+    }
+    let env = TestEnv::new();
+    let (json, _) = process_json("AKIAFAKEPROCESS00001", "fake-secret", "fake-token");
+    env.write_config(&credential_process_profile(&env, "cp", &json, "eu-west-1"));
+    let script = format!(
+        "{}__t_set AWS_PROFILE cp\n__t_dump d1\ncommand rm $AWSDO_REFRESH_FILE\n\
+         __t_fire\n__t_fire\n__t_fire\n__t_dump d2\npath mtime -- $AWSDO_REFRESH_FILE\n",
+        logged_hook(&env, Sh::Fish)
+    );
+    let out = run(&env, Sh::Fish, &script, &[]);
+    assert_ok(&out, "refresh file");
+    eqnice!("", util::stderr(&out));
+    let (d1, d2) = (dump(&env, "d1"), dump(&env, "d2"));
+    eqnice!(d1["AWSDO_REFRESH_AT"], util::stdout(&out).trim());
+    eqnice!(d1["AWS_ACCESS_KEY_ID"], d2["AWS_ACCESS_KEY_ID"]);
+    eqnice!("export fish\nexport fish", calls(&env).join("\n"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Well-behaved with the real output
+// ---------------------------------------------------------------------------------------------
+
+/// A prompt that switches profiles with the real binary hands the previous `$?` on and leaves
+/// the user's SIGINT handler as it was (strict mode for bash and zsh).
+fn check_status_and_trap(sh: Sh) {
+    if !util::require(sh.name()) {
+        return;
+    }
+    let env = TestEnv::new();
+    let (json, _) = process_json("AKIAFAKEPROCESS00001", "fake-secret", "fake-token");
+    env.write_config(&credential_process_profile(&env, "cp", &json, "eu-west-1"));
+    let (trap, show, fire) = match sh {
+        Sh::Bash => (
+            "trap 'echo user int' INT\n",
+            "trap -p INT\n",
+            "(exit 3) || { __awsdo_hook || echo \"st=$?\"; }\n",
+        ),
+        Sh::Zsh => (
+            "trap 'echo user int' INT\n",
+            "trap\n",
+            "(exit 3) || { __awsdo_hook || echo \"st=$?\"; }\n",
+        ),
+        Sh::Fish => (
+            "function __t_user_int --on-signal INT; echo user int; end\n",
+            "functions --handlers-type signal\n",
+            "set -g __awsdo_busy 1\nset -gx AWS_PROFILE cp\nset -e __awsdo_busy\n\
+             false; __awsdo_on_prompt; echo \"st=$status\"\n",
+        ),
+    };
+    let set = match sh {
+        Sh::Fish => "",
+        _ => "__t_set AWS_PROFILE cp\n",
+    };
+    let script = format!(
+        "{trap}{}{show}__t_phase x\n{set}{fire}__t_phase y\n{show}\
+         echo \"key=$AWS_ACCESS_KEY_ID\"\n",
+        logged_hook(&env, sh)
+    );
+    let out = run(&env, sh, &script, &[]);
+    assert_ok(&out, "status and trap");
+    eqnice!("##x##\n##y##\n", util::stderr(&out));
+    let stdout = util::stdout(&out);
+    let (before, rest) = stdout.split_once("##x##\n").unwrap();
+    let (status, after) = rest.split_once("##y##\n").unwrap();
+    eqnice!(if sh == Sh::Fish { "st=1\n" } else { "st=3\n" }, status);
+    assert!(before.contains("user"), "{before}");
+    eqnice!(format!("{before}key=AKIAFAKEPROCESS00001\n"), after);
+    eqnice!(format!("export {}", sh.name()), calls(&env).join("\n"));
+}
