@@ -97,6 +97,16 @@ if s:
         f"added {ms(a - t)} ({x(a, t)} of `true`)", "< 3 ms added", ok(a - t < 3000),
     ))
 
+# CPU time (perf stat task-clock, mean): what the wall-clock rows cost without the waiting.
+cpu = {r[0]: float(r[1]) for r in read("cpu.txt")}
+if cpu:
+    rows.append((
+        "2, 3", "CPU time (perf stat task-clock, mean), warm cache",
+        f"`awsdo export bash` {ms(cpu['export'])}; `awsdo -- true` {ms(cpu['awsdo'])}",
+        f"`true` {ms(cpu['true'])}",
+        f"added by awsdo {ms(cpu['awsdo'] - cpu['true'])}", "(load-independent view)", "",
+    ))
+
 # 4. Cold path.
 cold = read("cold.txt")
 for prof, label in (("role", "AssumeRole"), ("chain", "two-role chain")):
