@@ -56,6 +56,11 @@ def ok(cond):
 
 rows = []  # (item, what, awsdo, reference, ratio, goal, verdict)
 
+def procs_txt(per_100):
+    n = per_100 / 100
+    return f"{n:g} process{'' if n == 1 else 'es'}"
+
+
 # 1. Hook per prompt, nothing changed.
 procs = {r[0]: (int(r[2]), int(r[4])) for r in read("procs.txt")}
 for sh in ("bash", "zsh"):
@@ -66,8 +71,8 @@ for sh in ("bash", "zsh"):
     pa, pd = procs.get(f"procs-{sh}", (-1, -1))
     rows.append((
         "1", f"hook per prompt, nothing changed ({sh})",
-        f"{ns(awsdo)}, {pa / 100:g} processes",
-        f"direnv {ns(direnv)}, {pd / 100:g} processes; empty function {ns(bare)}",
+        f"{ns(awsdo)}, {procs_txt(pa)}",
+        f"direnv {ns(direnv)}, {procs_txt(pd)}; empty function {ns(bare)}",
         f"direnv/awsdo {x(direnv, awsdo)}; awsdo − empty = {ns(awsdo - bare)}",
         "no process; ≥ 50× cheaper than direnv",
         ok(pa == 0 and direnv / awsdo >= 50),
@@ -124,9 +129,9 @@ for prof, label in (("role", "AssumeRole"), ("chain", "two-role chain")):
     bown = med([w - u for w, _, u in b])
     rows.append((
         "4", f"cold path: {label}, empty cache",
-        f"{ms(wall)}; {'/'.join(map(str, calls))} STS calls; own overhead {ms(own)} "
+        f"{ms(wall)}; {'/'.join(map(str, calls))} STS call(s); own overhead {ms(own)} "
         f"(+ {ms(up)} in moto)",
-        f"botocore {ms(bwall)}; {'/'.join(map(str, bcalls))} STS calls; own overhead {ms(bown)}",
+        f"botocore {ms(bwall)}; {'/'.join(map(str, bcalls))} STS call(s); own overhead {ms(bown)}",
         f"botocore/awsdo {x(bwall, wall)}",
         f"{'1' if prof == 'role' else '2'} STS call(s)",
         ok(calls == [1 if prof == "role" else 2]),
