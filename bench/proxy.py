@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""A call-counting HTTP proxy in front of moto, for scripts/bench.
+
+    proxy.py LISTEN_PORT UPSTREAM_PORT LOG_FILE
+
+Forwards every request to 127.0.0.1:UPSTREAM_PORT and appends one line per request to
+LOG_FILE: `ACTION<TAB>UPSTREAM_SECONDS`, where ACTION is the form's or query's `Action`
+(e.g. AssumeRole) and UPSTREAM_SECONDS the time from sending the request to moto until its
+whole answer was read. The benchmark counts STS calls from this log (independently of what
+the client says it did) and subtracts the upstream time from a client's wall time to get
+the client's own overhead. Loopback only; ends when killed.
+"""
+
+import http.client
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+LISTEN, UPSTREAM, LOG = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+lock = threading.Lock()
+local = threading.local()
+
+
+def action_of(path, body):
+    for raw in (urllib.parse.urlsplit(path).query, body.decode("latin-1")):
+        values = urllib.parse.parse_qs(raw).get("Action")
+        if values:
+            return values[0]
+    return "-"
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def forward(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
+        started = time.perf_counter()
+        for attempt in (0, 1):
+            conn = getattr(local, "conn", None)
+            if conn is None:
+                conn = local.conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=60)
+            try:
+                conn.request(self.command, self.path, body=body, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                break
+            except (http.client.HTTPException, OSError):
+                conn.close()
+                local.conn = None
+                if attempt:
+                    raise
+        took = time.perf_counter() - started
+        with lock, open(LOG, "a") as log:
+            log.write(f"{action_of(self.path, body)}\t{took:.6f}\n")
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+
+if __name__ == "__main__":
+    Server(("127.0.0.1", LISTEN), Handler).serve_forever()

@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Turns the samples scripts/bench collected into the results table.
+
+    report.py OUT_DIR [--write BENCHMARKS.md]
+
+Prints a markdown table (medians, each with its reference and the ratio) to stdout. With
+--write it replaces the generated parts of BENCHMARKS.md, between the `<!-- bench:… -->`
+markers, and leaves the hand-written text alone. The build-time part is replaced only when
+this run measured it (scripts/bench --build-time).
+"""
+
+import os
+import re
+import statistics
+import sys
+from collections import defaultdict
+
+out = sys.argv[1]
+write_to = sys.argv[sys.argv.index("--write") + 1] if "--write" in sys.argv else None
+
+
+def read(name):
+    path = os.path.join(out, name)
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [line.split() for line in f if line.strip()]
+
+
+def samples(name, col=1):
+    got = defaultdict(list)
+    for row in read(name):
+        got[row[0]].append(float(row[col]))
+    return got
+
+
+meta = {row[0]: " ".join(row[1:]) for row in read("meta.txt")}
+med = statistics.median
+
+
+def ms(us):
+    return f"{us / 1000:.2f} ms" if us < 100_000 else f"{us / 1000:.0f} ms"
+
+
+def ns(v):
+    return f"{v / 1000:.1f} µs" if v >= 10_000 else f"{v:.0f} ns"
+
+
+def x(a, b):
+    return f"{a / b:,.0f}×" if a / b >= 10 else f"{a / b:.1f}×"
+
+
+def ok(cond):
+    return "met" if cond else "**missed**"
+
+
+rows = []  # (item, what, awsdo, reference, ratio, goal, verdict)
+
+def procs_txt(per_100):
+    n = per_100 / 100
+    return f"{n:g} process{'' if n == 1 else 'es'}"
+
+
+# 1. Hook per prompt, nothing changed.
+procs = {r[0]: (int(r[2]), int(r[4])) for r in read("procs.txt")}
+for sh in ("bash", "zsh"):
+    s = samples(f"hook-{sh}.txt")
+    if not s:
+        continue
+    bare, awsdo, direnv = med(s["bare"]), med(s["awsdo"]), med(s["direnv"])
+    pa, pd = procs.get(f"procs-{sh}", (-1, -1))
+    rows.append((
+        "1", f"hook per prompt, nothing changed ({sh})",
+        f"{ns(awsdo)}, {procs_txt(pa)}",
+        f"direnv {ns(direnv)}, {procs_txt(pd)}; empty function {ns(bare)}",
+        f"direnv/awsdo {x(direnv, awsdo)}; awsdo − empty = {ns(awsdo - bare)}",
+        "no process; ≥ 50× cheaper than direnv",
+        ok(pa == 0 and direnv / awsdo >= 50),
+    ))
+
+# 2. Profile switch on a warm cache.
+s = samples("switch.txt")
+if s:
+    a, aw, bc, pyo = med(s["awsdo"]), med(s["awsume"]), med(s["botocore"]), med(s["python"])
+    awsume_calls = [int(r[2]) for r in read("switch.txt") if r[0] == "awsume"]
+    rows.append((
+        "2", "profile switch, warm cache (`awsdo export bash` + eval, via the hook)",
+        ms(a),
+        f"awsume {ms(aw)} ({med(awsume_calls):g} STS call each); "
+        f"botocore + CLI cache {ms(bc)}; bare `python3 -c pass` {ms(pyo)}",
+        f"awsume/awsdo {x(aw, a)}; botocore/awsdo {x(bc, a)}",
+        "< 5 ms; ≥ 50× faster than both",
+        ok(a < 5000 and aw / a >= 50 and bc / a >= 50),
+    ))
+
+# 3. awsdo -- true.
+s = samples("wrap.txt")
+if s:
+    t, a = med(s["true"]), med(s["awsdo"])
+    rows.append((
+        "3", "`awsdo -- true`, warm cache", ms(a), f"`true` {ms(t)}",
+        f"added {ms(a - t)} ({x(a, t)} of `true`)", "< 3 ms added", ok(a - t < 3000),
+    ))
+
+# CPU time (perf stat task-clock, mean): what the wall-clock rows cost without the waiting.
+cpu = {r[0]: float(r[1]) for r in read("cpu.txt")}
+if cpu:
+    rows.append((
+        "2, 3", "CPU time (perf stat task-clock, mean), warm cache",
+        f"`awsdo export bash` {ms(cpu['export'])}; `awsdo -- true` {ms(cpu['awsdo'])}",
+        f"`true` {ms(cpu['true'])}",
+        f"added by awsdo {ms(cpu['awsdo'] - cpu['true'])}", "(load-independent view)", "",
+    ))
+
+# 4. Cold path.
+cold = read("cold.txt")
+for prof, label in (("role", "AssumeRole"), ("chain", "two-role chain")):
+    def pick(tool):
+        return [(float(r[1]), int(r[2]), float(r[3])) for r in cold if r[0] == f"{tool}-{prof}"]
+    a, b = pick("awsdo"), pick("botocore")
+    if not a:
+        continue
+    wall = med([w for w, _, _ in a])
+    calls = sorted({c for _, c, _ in a})
+    up = med([u for _, _, u in a])
+    own = med([w - u for w, _, u in a])
+    bwall = med([w for w, _, _ in b])
+    bcalls = sorted({c for _, c, _ in b})
+    bown = med([w - u for w, _, u in b])
+    rows.append((
+        "4", f"cold path: {label}, empty cache",
+        f"{ms(wall)}; {'/'.join(map(str, calls))} STS call(s); own overhead {ms(own)} "
+        f"(+ {ms(up)} in moto)",
+        f"botocore {ms(bwall)}; {'/'.join(map(str, bcalls))} STS call(s); own overhead {ms(bown)}",
+        f"botocore/awsdo {x(bwall, wall)}",
+        f"{'1' if prof == 'role' else '2'} STS call(s)",
+        ok(calls == [1 if prof == "role" else 2]),
+    ))
+
+# 5. Concurrency.
+conc = read("conc.txt")
+if conc:
+    cold_r = [r for r in conc if r[0] == "cold"]
+    warm_r = [r for r in conc if r[0] == "warm"]
+    calls = [int(r[2]) for r in cold_r]
+    slow = med([float(r[3]) for r in cold_r])
+    wslow = med([float(r[3]) for r in warm_r])
+    done = min(int(r[4]) for r in conc)
+    n = 32
+    rows.append((
+        "5", f"{n} shells switch at once, cold cache",
+        f"{'/'.join(map(str, calls))} STS call(s) per round; slowest shell {ms(slow)}",
+        f"same {n} shells, warm cache: slowest {ms(wslow)}",
+        f"cold/warm {x(slow, wslow)}",
+        "1 STS call", ok(max(calls) == 1 and done == n),
+    ))
+
+# 6. Size and build.
+if "bin_size" in meta:
+    size = int(meta["bin_size"])
+    rows.append((
+        "6", "release binary (stripped)", f"{size / 1e6:.1f} MB", "", "",
+        "< 10 MB", ok(size < 10e6),
+    ))
+build = read("build.txt")
+if build:
+    b = build[0]
+    rows.append((
+        "6", "clean `cargo build --release`, 2 cores", f"{float(b[0]):.0f} s",
+        f"load {b[1]} {b[2]} {b[3]} before, {b[4]} {b[5]} {b[6]} after", "", "recorded", "",
+    ))
+
+header = ("#", "measurement", "awsdo (median)", "reference (median, same run)", "ratio",
+          "goal", "")
+table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+table += ["| " + " | ".join(r) + " |" for r in rows]
+
+load = f"load average {meta.get('load_start', '?')} at the start, {meta.get('load_end', '?')} at the end"
+machine = (
+    f"{meta.get('date', '?')}, commit {meta.get('commit', '?')}; {meta.get('cpu', '?')}, "
+    f"{meta.get('cores', '?')} cores, {meta.get('kernel', '?')}; {load}"
+)
+versions = (
+    f"bash {meta.get('bash', '?')}, zsh {meta.get('zsh', '?')}, direnv {meta.get('direnv', '?')}, "
+    f"Python {meta.get('python', '?')}, botocore {meta.get('botocore', '?')}, "
+    f"awsume {meta.get('awsume', '?')}, moto {meta.get('moto', '?')}, rustc {meta.get('rustc', '?')}"
+)
+result = "\n".join([
+    f"Machine: {machine}.",
+    "",
+    f"Versions: {versions}. Repetitions: {meta.get('repeats', '?')}.",
+    "",
+    *table,
+    "",
+])
+print(result)
+
+if write_to:
+    if os.path.exists(write_to):
+        with open(write_to) as f:
+            doc = f.read()
+    else:
+        doc = ("# Benchmarks\n\n<!-- bench:results:begin -->\n<!-- bench:results:end -->\n\n"
+               "<!-- bench:build:begin -->\n<!-- bench:build:end -->\n")
+
+    def put(doc, name, text):
+        pat = re.compile(rf"(<!-- bench:{name}:begin -->\n).*?(<!-- bench:{name}:end -->)", re.S)
+        if not pat.search(doc):
+            sys.exit(f"report.py: no bench:{name} markers in {write_to}")
+        return pat.sub(lambda m: m.group(1) + text + m.group(2), doc)
+
+    doc = put(doc, "results", result)
+    if build:
+        b = build[0]
+        doc = put(doc, "build", (
+            f"Last clean release build (`scripts/bench --build-time`): **{float(b[0]):.0f} s** "
+            f"on {meta.get('cores', '?')} cores, {meta.get('date', '?')}, commit "
+            f"{meta.get('commit', '?')}; load average {b[1]} {b[2]} {b[3]} before, "
+            f"{b[4]} {b[5]} {b[6]} after.\n"))
+    with open(write_to, "w") as f:
+        f.write(doc)
+    print(f"bench: wrote {write_to}", file=sys.stderr)
