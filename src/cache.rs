@@ -188,7 +188,42 @@ impl Cache {
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
         }
-        result.with_context(|| format!("could not write cache entry {}", path.display()))
+        result.with_context(|| format!("could not write cache entry {}", path.display()))?;
+        self.remove_stale_temps(path);
+        Ok(())
+    }
+
+    /// Delete the temporary files of `path` left by writers that died before their rename
+    /// (killed, power loss): they hold secrets and nobody will ever rename them. A temp file
+    /// whose writer is still alive is left alone.
+    fn remove_stale_temps(&self, path: &Path) {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            return;
+        };
+        let prefix = format!(".{name}.");
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in dir.filter_map(Result::ok) {
+            let Ok(file) = e.file_name().into_string() else {
+                continue;
+            };
+            let Some(pid) = file
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".tmp"))
+                .and_then(|rest| rest.split('.').next())
+                .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+            else {
+                continue;
+            };
+            // SAFETY: kill with signal 0 only checks whether the process exists.
+            let alive = pid == std::process::id() as libc::pid_t
+                || unsafe { libc::kill(pid, 0) } == 0
+                || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+            if !alive {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 
     fn temp_path(&self, path: &Path) -> PathBuf {
