@@ -97,10 +97,10 @@ fn a_writer_killed_at_random_points_never_leaves_a_half_entry() {
     env.write_credentials(KEYS);
     let entry = env.cache_dir().join("profile.plain.json");
 
-    // How long one full refresh takes here, to spread the kill points over it.
+    // About how long one full refresh takes here, to spread the kill points over it.
     let started = Instant::now();
     run_ok(env.cmd().args(["-p", "plain", "--format", "env"]));
-    let full = started.elapsed().as_micros() as u64;
+    let mut full = started.elapsed().as_micros() as u64;
 
     // A reader polling the entry the whole time, as a shell's hook in another terminal does.
     let stop = Arc::new(AtomicBool::new(false));
@@ -133,8 +133,13 @@ fn a_writer_killed_at_random_points_never_leaves_a_half_entry() {
         std::thread::sleep(Duration::from_micros(rng.below(full * 3 / 2)));
         let _ = child.kill(); // SIGKILL
         let status = child.wait().unwrap();
+        // Keep the kill points spread over a whole run whatever the machine's load: lengthen
+        // the window after a kill, shorten it after a run that finished first.
         if status.code().is_none() {
             killed += 1;
+            full = full * 11 / 10;
+        } else {
+            full = full * 9 / 10;
         }
         let now = check_entry(&entry, &issued).unwrap_or_else(|e| panic!("after kill {i}: {e}"));
         if now != last {
