@@ -100,24 +100,9 @@ impl Cache {
 
     /// Store `value` for the entry, atomically, readable only by this user.
     pub fn write<T: Serialize>(&self, kind: Kind, name: &str, value: &T) -> anyhow::Result<()> {
-        self.ensure_dir()?;
         let path = self.path(kind, name, "json");
         let json = serde_json::to_vec_pretty(value).context("could not encode cache entry")?;
-        let tmp = self.temp_path(&path);
-        let result = (|| -> io::Result<()> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(&json)?;
-            f.sync_all()?;
-            fs::rename(&tmp, &path)
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result.with_context(|| format!("could not write cache entry {}", path.display()))
+        self.write_bytes(&path, &json)
     }
 
     /// Delete the entry; a missing one is fine.
@@ -154,16 +139,91 @@ impl Cache {
     pub fn lock(&self, kind: Kind, name: &str) -> anyhow::Result<EntryLock> {
         self.ensure_dir()?;
         let path = self.path(kind, name, "lock");
+        // O_NOFOLLOW: a lock path that is a symlink must not make awsdo create or open a file
+        // elsewhere.
         let file = OpenOptions::new()
             .write(true)
             .create(true)
             .truncate(false)
             .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
             .with_context(|| format!("could not open lock {}", path.display()))?;
         file.lock()
             .with_context(|| format!("could not lock {}", path.display()))?;
         Ok(EntryLock { _file: file })
+    }
+
+    /// Record `value` under `marker` and say whether it is new (differs from what was
+    /// recorded). Used to show a warning once per state rather than at every prompt. A marker
+    /// that cannot be read or written counts as new, so a warning is never lost.
+    pub fn remember(&self, marker: &str, value: &str) -> bool {
+        let path = self.dir.join(format!("seen.{}", encode_name(marker)));
+        let unsafe_file = fs::symlink_metadata(&path)
+            .ok()
+            .is_some_and(|m| check_private_file(&path, &m).is_err());
+        if self.check_dir().is_ok()
+            && !unsafe_file
+            && fs::read_to_string(&path).is_ok_and(|old| old == value)
+        {
+            return false;
+        }
+        let _ = self.write_bytes(&path, value.as_bytes());
+        true
+    }
+
+    fn write_bytes(&self, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+        self.ensure_dir()?;
+        let tmp = self.temp_path(path);
+        let result = (|| -> io::Result<()> {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            fs::rename(&tmp, path)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result.with_context(|| format!("could not write cache entry {}", path.display()))?;
+        self.remove_stale_temps(path);
+        Ok(())
+    }
+
+    /// Delete the temporary files of `path` left by writers that died before their rename
+    /// (killed, power loss): they hold secrets and nobody will ever rename them. A temp file
+    /// whose writer is still alive is left alone.
+    fn remove_stale_temps(&self, path: &Path) {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            return;
+        };
+        let prefix = format!(".{name}.");
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in dir.filter_map(Result::ok) {
+            let Ok(file) = e.file_name().into_string() else {
+                continue;
+            };
+            let Some(pid) = file
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".tmp"))
+                .and_then(|rest| rest.split('.').next())
+                .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+            else {
+                continue;
+            };
+            // SAFETY: kill with signal 0 only checks whether the process exists.
+            let alive = pid == std::process::id() as libc::pid_t
+                || unsafe { libc::kill(pid, 0) } == 0
+                || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+            if !alive {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 
     fn temp_path(&self, path: &Path) -> PathBuf {

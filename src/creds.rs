@@ -38,6 +38,24 @@ impl Credentials {
         self.remaining(now).is_none_or(|left| left > min_ttl)
     }
 
+    /// Refuse credentials that are already expired by this machine's clock when they arrive.
+    ///
+    /// STS states the expiry in its own time (`Expiration`), and awsdo trusts that over any
+    /// duration it asked for; but when the local clock runs ahead of STS by more than the
+    /// session's life, the answer is already dead here, and handing it out would only move the
+    /// failure into the user's command. Credentials that are merely short-lived (less than the
+    /// reuse window) are handed out for this run and never reused from the cache.
+    pub fn check_not_expired(&self, now: OffsetDateTime, profile: &str) -> anyhow::Result<()> {
+        match self.expiration {
+            Some(exp) if exp <= now => anyhow::bail!(
+                "could not get credentials for profile {profile:?}: they expired at {} before they arrived (local time {}); check the system clock",
+                format_utc(exp).unwrap_or_default(),
+                format_utc(now).unwrap_or_default()
+            ),
+            _ => Ok(()),
+        }
+    }
+
     /// Whether these are long-lived IAM user keys (no session token).
     pub fn is_long_lived(&self) -> bool {
         self.session_token.is_none()
@@ -60,6 +78,35 @@ impl fmt::Debug for Credentials {
             )
             .field("expiration", &self.expiration_rfc3339())
             .finish()
+    }
+}
+
+/// Warn on stderr when the credentials file (long-lived secrets) can be read or written by other
+/// users. The warning is shown once per (file, inode, mode): remembered in the cache directory,
+/// so the prompt hook does not repeat it at every prompt; `chmod` or a new file shows it again
+/// if still needed. Without a cache (`--disable-cache`) nothing is remembered and it is shown
+/// every run. A missing file is fine.
+pub fn warn_if_shared(path: &std::path::Path, cache: Option<&crate::cache::Cache>) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(path) else {
+        return;
+    };
+    if meta.mode() & 0o077 == 0 {
+        return;
+    }
+    let state = format!(
+        "{}\n{}:{}:{:o}\n",
+        path.display(),
+        meta.dev(),
+        meta.ino(),
+        meta.mode() & 0o7777
+    );
+    if cache.is_none_or(|c| c.remember("credentials-file-mode", &state)) {
+        eprintln!(
+            "awsdo: warning: {} is readable by other users; run: chmod 600 {}",
+            path.display(),
+            path.display()
+        );
     }
 }
 
@@ -207,6 +254,20 @@ mod tests {
         assert!(c.fresh_for(now, Duration::from_secs(5 * 60)));
         let later = time::macros::datetime!(2026-11-28 20:00:00 UTC);
         assert_eq!(c.remaining(later), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn credentials_expired_on_arrival_are_refused() {
+        let c = fake();
+        let before = time::macros::datetime!(2026-11-28 18:59:00 UTC);
+        assert!(c.check_not_expired(before, "dev").is_ok());
+        let after = time::macros::datetime!(2026-11-28 19:00:00 UTC);
+        let err = c.check_not_expired(after, "dev").unwrap_err().to_string();
+        assert!(err.contains("check the system clock"), "{err}");
+        assert!(
+            !err.contains("fake-secret") && !err.contains("fake-token"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -162,7 +162,16 @@ impl Resolver<'_> {
                 credentials: e.credentials,
             });
         }
-        let (credentials, used_mfa) = self.run(plan)?;
+        let (credentials, used_mfa) = match self.run(plan) {
+            // The shared MFA session was dropped: run again, which asks for a new code (or
+            // says which flag to use when no code can be had).
+            Err(e) if e.is::<StaleMfaSession>() => {
+                debug(&format!("{e}; asking for a new code"));
+                self.run(plan)?
+            }
+            other => other?,
+        };
+        credentials.check_not_expired(OffsetDateTime::now_utc(), &plan.profile)?;
         if let Some(cache) = &self.cache
             && credentials.expiration.is_some()
         {
@@ -319,14 +328,16 @@ impl Resolver<'_> {
                         None => match self.net.assume_role(&source, region, &req) {
                             Err(e) if e.is::<SourceExpired>() && from_mfa_cache.is_some() => {
                                 // The shared MFA session died early (revoked or clock skew):
-                                // forget it so the next run asks for a new code.
+                                // forget it; `resolve` runs the plan once more for a new code.
                                 if let (Some(cache), Some(n)) = (&self.cache, &from_mfa_cache) {
                                     let _ = cache.remove(Kind::MfaSession, n);
                                 }
-                                bail!(
-                                    "could not assume role {role_arn} for profile {profile:?}: the cached MFA session has expired; run: awsdo login {}",
-                                    plan.profile
-                                )
+                                return Err(StaleMfaSession {
+                                    role_arn: role_arn.clone(),
+                                    profile: profile.clone(),
+                                    login: plan.profile.clone(),
+                                }
+                                .into());
                             }
                             other => other?,
                         },
@@ -547,6 +558,26 @@ impl Resolver<'_> {
         )
     }
 }
+
+/// STS said the cached MFA session used as a role's source has expired; it has been dropped.
+#[derive(Debug)]
+struct StaleMfaSession {
+    role_arn: String,
+    profile: String,
+    login: String,
+}
+
+impl std::fmt::Display for StaleMfaSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "could not assume role {} for profile {:?}: the cached MFA session has expired; run: awsdo login {}",
+            self.role_arn, self.profile, self.login
+        )
+    }
+}
+
+impl std::error::Error for StaleMfaSession {}
 
 /// The cache name of the MFA session for a long-lived key and device.
 fn mfa_session_name(source: &Credentials, serial: &str) -> String {

@@ -399,10 +399,13 @@ fn retry_config() -> RetryConfig {
 }
 
 fn timeout_config() -> TimeoutConfig {
+    // STS answers in well under a second. An attempt that has not answered in 5 s is hung, so
+    // it gets one more try at most, and the whole call gives up after 10 s with one line
+    // ("timed out") instead of holding a command or a terminal for long.
     TimeoutConfig::builder()
         .connect_timeout(Duration::from_secs(3))
-        .operation_attempt_timeout(Duration::from_secs(10))
-        .operation_timeout(Duration::from_secs(20))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(10))
         .build()
 }
 

@@ -96,7 +96,9 @@ impl Ctx {
 
     /// The parsed and merged profile files.
     pub fn profiles(&self) -> anyhow::Result<ProfileSet> {
-        ProfileSet::load(&self.locations()?)
+        let locations = self.locations()?;
+        crate::creds::warn_if_shared(&locations.credentials, self.cache().ok().flatten().as_ref());
+        ProfileSet::load(&locations)
     }
 
     /// The command-line overrides for the plan.

@@ -131,7 +131,7 @@ impl TestEnv {
         fs::create_dir_all(env.home().join(".aws")).unwrap();
         fs::create_dir_all(env.cache_dir()).unwrap();
         fs::write(env.config_path(), "").unwrap();
-        fs::write(env.credentials_path(), "").unwrap();
+        env.write_credentials("");
         env
     }
 
@@ -181,8 +181,12 @@ impl TestEnv {
         fs::write(self.config_path(), text).unwrap();
     }
 
+    /// Writes the credentials file 0600, as `aws configure` leaves it (awsdo warns about a
+    /// credentials file that others can read).
     pub fn write_credentials(&self, text: &str) {
+        use std::os::unix::fs::PermissionsExt;
         fs::write(self.credentials_path(), text).unwrap();
+        fs::set_permissions(self.credentials_path(), fs::Permissions::from_mode(0o600)).unwrap();
     }
 
     /// Writes `ROOT/rel` (parents created) and returns its path.

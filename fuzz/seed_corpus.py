@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Seed fuzz/corpus/ from the SDK conformance cases and from well-formed cache entries.
+
+config_parse inputs are `config NUL credentials`, so every case of
+tests/conformance/profile-parser-tests.json becomes one seed. cache_read gets a valid profile
+entry (the shape awsdo writes) and a few near misses. Run from the repository root or fuzz/.
+"""
+import hashlib
+import json
+import os
+import pathlib
+
+root = pathlib.Path(__file__).resolve().parent
+repo = root.parent
+
+
+def put(target, data):
+    d = root / "corpus" / target
+    d.mkdir(parents=True, exist_ok=True)
+    (d / hashlib.sha1(data).hexdigest()).write_bytes(data)
+
+
+cases = json.loads((repo / "tests/conformance/profile-parser-tests.json").read_text())["tests"]
+for case in cases:
+    inp = case["input"]
+    cfg = inp.get("configFile", "")
+    cred = inp.get("credentialsFile", "")
+    put("config_parse", (cfg + "\0" + cred).encode())
+put("config_parse", b"[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = b\n"
+    b"[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\n")
+put("config_parse", b"[profile r]\nrole_arn = arn:aws:iam::1:role/r\nsource_profile = k\n"
+    b"mfa_serial = arn:aws:iam::1:mfa/u\nmfa_process = echo 123456\nduration_seconds = 7200\n"
+    b"[sso-session s]\nsso_start_url = https://x\nsso_region = us-east-1\n"
+    b"[profile s]\nsso_session = s\nsso_account_id = 1\nsso_role_name = r\n"
+    b"\0[k]\naws_access_key_id = AKIAFAKE\naws_secret_access_key = fake-secret\n")
+
+entry = {
+    "version": 1,
+    "key": "0123456789abcdef",
+    "profile": "prod",
+    "region": "eu-west-1",
+    "credentials": {
+        "AccessKeyId": "ASIAFAKE",
+        "SecretAccessKey": "fake-secret",
+        "SessionToken": "fake-token",
+        "Expiration": "2026-11-28T19:00:00Z",
+    },
+    "mfa": True,
+}
+good = json.dumps(entry, indent=2).encode()
+put("cache_read", good)
+put("cache_read", good[: len(good) // 2])
+put("cache_read", good.replace(b"2026-11-28T19:00:00Z", b"9999-12-31T23:59:60+23:59"))
+put("cache_read", good.replace(b"2026-11-28T19:00:00Z", b"0000-01-01T00:00:00-23:59"))
+put("cache_read", json.dumps({"version": 1, "access_key_id": "AKIAFAKE", "user_arn": None,
+                              "devices": ["arn:aws:iam::1:mfa/u"], "chosen": None}).encode())
+print("seeded", root / "corpus")
