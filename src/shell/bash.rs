@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Shell, fill_hook, valid_key};
+use super::{Shell, fill_hook, for_valid_key};
 
 /// The bash dialect.
 pub struct Bash;
@@ -23,21 +23,13 @@ impl Shell for Bash {
     }
 
     fn set(&self, key: &str, value: &str) -> String {
-        debug_assert!(valid_key(key), "invalid variable name {key:?}");
-        if !valid_key(key) {
-            return String::new();
-        }
-        format!("export {key}={}\n", quote_posix(value))
+        for_valid_key(key, || format!("export {key}={}\n", quote_posix(value)))
     }
 
     fn unset(&self, key: &str) -> String {
-        debug_assert!(valid_key(key), "invalid variable name {key:?}");
-        if !valid_key(key) {
-            return String::new();
-        }
         // `-v`: plain `unset NAME` removes a *function* NAME when no such variable exists.
         // https://www.gnu.org/software/bash/manual/html_node/Bourne-Shell-Builtins.html#index-unset
-        format!("unset -v {key}\n")
+        for_valid_key(key, || format!("unset -v {key}\n"))
     }
 
     fn hook(&self, exe: &Path) -> String {

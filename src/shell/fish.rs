@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::{Shell, fill_hook, valid_key};
+use super::{Shell, fill_hook, for_valid_key};
 
 /// The fish dialect.
 pub struct Fish;
@@ -64,22 +64,14 @@ impl Shell for Fish {
     }
 
     fn set(&self, key: &str, value: &str) -> String {
-        debug_assert!(valid_key(key), "invalid variable name {key:?}");
-        if !valid_key(key) {
-            return String::new();
-        }
-        format!("set -gx {key} {}\n", self.quote(value))
+        for_valid_key(key, || format!("set -gx {key} {}\n", self.quote(value)))
     }
 
     /// `set -e -g`: only the global the hook set (or the environment gave), never a universal
     /// variable of the same name, which would be erased for every fish session. Erasing an
     /// absent variable is silent but returns 4 in fish 3.6, hence `; or true`.
     fn unset(&self, key: &str) -> String {
-        debug_assert!(valid_key(key), "invalid variable name {key:?}");
-        if !valid_key(key) {
-            return String::new();
-        }
-        format!("set -e -g {key}; or true\n")
+        for_valid_key(key, || format!("set -e -g {key}; or true\n"))
     }
 
     fn hook(&self, exe: &Path) -> String {

@@ -120,6 +120,17 @@ pub fn valid_key(key: &str) -> bool {
         && bytes.all(|b| matches!(b, b'A'..=b'Z' | b'0'..=b'9' | b'_'))
 }
 
+/// `statement()` when `key` is a valid variable name, else nothing (and a debug assertion):
+/// no shell can quote a name, so an invalid one is never emitted.
+pub(crate) fn for_valid_key(key: &str, statement: impl FnOnce() -> String) -> String {
+    debug_assert!(valid_key(key), "invalid variable name {key:?}");
+    if valid_key(key) {
+        statement()
+    } else {
+        String::new()
+    }
+}
+
 /// The token in each `shell/awsdo.*` snippet that [`Shell::hook`] replaces with the quoted path.
 ///
 /// It is itself a single-quoted string, so the raw snippet files parse and lint cleanly.

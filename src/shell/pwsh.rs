@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::{Shell, fill_hook, valid_key};
+use super::{Shell, fill_hook, for_valid_key};
 
 /// The PowerShell (pwsh 7 and Windows PowerShell 5.1) dialect.
 pub struct Pwsh;
@@ -41,19 +41,13 @@ impl Shell for Pwsh {
     }
 
     fn set(&self, key: &str, value: &str) -> String {
-        debug_assert!(valid_key(key), "invalid variable name {key:?}");
-        if !valid_key(key) {
-            return String::new();
-        }
-        format!("$Env:{key} = {}\n", self.quote(value))
+        for_valid_key(key, || format!("$Env:{key} = {}\n", self.quote(value)))
     }
 
     fn unset(&self, key: &str) -> String {
-        debug_assert!(valid_key(key), "invalid variable name {key:?}");
-        if !valid_key(key) {
-            return String::new();
-        }
-        format!("Remove-Item -LiteralPath Env:{key} -ErrorAction SilentlyContinue\n")
+        for_valid_key(key, || {
+            format!("Remove-Item -LiteralPath Env:{key} -ErrorAction SilentlyContinue\n")
+        })
     }
 
     fn hook(&self, exe: &Path) -> String {

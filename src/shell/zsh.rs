@@ -7,8 +7,8 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::bash::quote_posix;
-use super::{Shell, fill_hook, valid_key};
+use super::bash::{Bash, quote_posix};
+use super::{Shell, fill_hook};
 
 /// The zsh dialect.
 pub struct Zsh;
@@ -24,21 +24,14 @@ impl Shell for Zsh {
         quote_posix(s)
     }
 
+    /// zsh's `export` is `typeset -gx`: global even when evaluated inside the hook function,
+    /// so bash's statements serve as they are.
     fn set(&self, key: &str, value: &str) -> String {
-        debug_assert!(valid_key(key), "invalid variable name {key:?}");
-        if !valid_key(key) {
-            return String::new();
-        }
-        // zsh's `export` is `typeset -gx`: global even when evaluated inside the hook function.
-        format!("export {key}={}\n", quote_posix(value))
+        Bash.set(key, value)
     }
 
     fn unset(&self, key: &str) -> String {
-        debug_assert!(valid_key(key), "invalid variable name {key:?}");
-        if !valid_key(key) {
-            return String::new();
-        }
-        format!("unset -v {key}\n")
+        Bash.unset(key)
     }
 
     fn hook(&self, exe: &Path) -> String {
