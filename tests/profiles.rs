@@ -322,6 +322,8 @@ fn mfa_device_is_discovered_when_the_config_names_none() {
         "{}",
         stdout(&out)
     );
+    // The entry the run above made is found: showing the device does not change the cache key.
+    assert!(stdout(&out).contains("cache: fresh"), "{}", stdout(&out));
     let json: serde_json::Value =
         serde_json::from_slice(&run_ok(env.cmd().args(["explain", "alice", "--json"])).stdout)
             .unwrap();

@@ -22,8 +22,9 @@ pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Res
     let mut plan = ctx.plan(&profiles, &name)?;
     let env = ctx.getter();
     let resolver = ctx.resolver(&profiles, false, None, &env)?;
-    fill_discovered_devices(&resolver, &mut plan);
+    // The cache key is the plan's as the resolver sees it, before discovered devices are shown.
     let cache = cache_state(ctx, &resolver, &plan)?;
+    fill_discovered_devices(&resolver, &mut plan);
     let text = if as_json {
         let value = json!({
             "profile": plan.profile,
@@ -243,29 +244,36 @@ fn status_text(
 ) -> String {
     let now = OffsetDateTime::now_utc();
     let names = profiles.profile_names();
-    let width = names.iter().map(|n| n.len()).max().unwrap_or(7).max(7);
-    let mut s = format!("  {:width$}  {:40}  {}\n", "PROFILE", "KIND", "CACHED");
-    for name in names {
+    let rows: Vec<(&str, String, String)> = names
+        .into_iter()
+        .map(|name| {
+            let (kind, cached) = match crate::plan::plan(profiles, name, &Default::default()) {
+                Err(e) => (
+                    format!("error: {}", first_clause(&format!("{e:#}"))),
+                    String::new(),
+                ),
+                Ok(plan) => {
+                    let cached = match resolver.cached(&plan) {
+                        Ok(Some(e)) => match e.credentials.remaining(now) {
+                            Some(left) if !left.is_zero() => format!("{} left", human(left)),
+                            Some(_) => "expired".to_owned(),
+                            None => "-".to_owned(),
+                        },
+                        Ok(None) => "-".to_owned(),
+                        Err(e) => format!("unusable: {e:#}"),
+                    };
+                    (plan.summary(), cached)
+                }
+            };
+            (name, kind, cached)
+        })
+        .collect();
+    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(7);
+    let kind_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+    let mut s = format!("  {:width$}  {:kind_width$}  CACHED\n", "PROFILE", "KIND");
+    for (name, kind, cached) in rows {
         let mark = if Some(name) == current { '*' } else { ' ' };
-        let (kind, cached) = match crate::plan::plan(profiles, name, &Default::default()) {
-            Err(e) => (
-                format!("error: {}", first_clause(&format!("{e:#}"))),
-                String::new(),
-            ),
-            Ok(plan) => {
-                let cached = match resolver.cached(&plan) {
-                    Ok(Some(e)) => match e.credentials.remaining(now) {
-                        Some(left) if !left.is_zero() => format!("{} left", human(left)),
-                        Some(_) => "expired".to_owned(),
-                        None => "-".to_owned(),
-                    },
-                    Ok(None) => "-".to_owned(),
-                    Err(e) => format!("unusable: {e:#}"),
-                };
-                (plan.summary(), cached)
-            }
-        };
-        let _ = writeln!(s, "{mark} {name:width$}  {kind:40}  {cached}");
+        let _ = writeln!(s, "{mark} {name:width$}  {kind:kind_width$}  {cached}");
     }
     if ctx.args.disable_cache {
         s.push_str("(cache disabled)\n");
