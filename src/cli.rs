@@ -168,10 +168,13 @@ pub enum Command {
         #[arg(value_enum)]
         shell: ShellKind,
     },
-    /// Print the man page (roff), generated from this help.
+    /// Print a man page (roff), generated from this help: awsdo's, or a subcommand's.
     #[command(
         hide = true,
-        after_help = "Example:\n  awsdo man > ~/.local/share/man/man1/awsdo.1"
+        after_help = "Examples:\n  awsdo man > ~/.local/share/man/man1/awsdo.1\n  awsdo man hook > ~/.local/share/man/man1/awsdo-hook.1"
     )]
-    Man,
+    Man {
+        /// The subcommand whose page to print (default: the page for awsdo itself).
+        subcommand: Option<String>,
+    },
 }

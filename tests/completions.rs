@@ -1,4 +1,4 @@
-//! The committed completion scripts and man page match what the binary generates from the clap
+//! The committed completion scripts and man pages match what the binary generates from the clap
 //! definitions (regenerate and diff), each script loads silently in its real shell, and profile
 //! names are completed from the user's config at completion time in bash, zsh and fish.
 
@@ -10,7 +10,8 @@ use std::time::Duration;
 use util::tmux::Tmux;
 use util::{TestEnv, eqnice, run_ok, stderr, stdout};
 
-/// (file under the repository, `awsdo` arguments that print it)
+/// (file under the repository, `awsdo` arguments that print it). The subcommand man pages are
+/// added by `generated`, from the references in the generated `man/awsdo.1`.
 const GENERATED: &[(&str, &[&str])] = &[
     ("completions/awsdo.bash", &["completions", "bash"]),
     ("completions/_awsdo", &["completions", "zsh"]),
@@ -28,9 +29,45 @@ fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
+/// The NAMEs of the `awsdo-NAME(1)` pages a roff page refers to, in order, deduplicated.
+fn page_refs(roff: &str) -> Vec<String> {
+    let text = roff.replace("\\-", "-");
+    let mut names: Vec<String> = Vec::new();
+    for (at, _) in text.match_indices("awsdo-") {
+        let rest = &text[at + "awsdo-".len()..];
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+            .unwrap_or(rest.len());
+        let name = &rest[..len];
+        if !name.is_empty() && rest[len..].starts_with("(1)") && !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
+/// Every generated file with the `awsdo` arguments that print it: `GENERATED`, then
+/// `man/awsdo-NAME.1` (`awsdo man NAME`) for each `awsdo-NAME(1)` in the generated top page.
+fn generated(env: &TestEnv) -> Vec<(String, Vec<String>)> {
+    let top = stdout(&run_ok(env.cmd().arg("man")));
+    let subcommands = page_refs(&top);
+    assert!(
+        subcommands.iter().any(|n| n == "hook"),
+        "`awsdo man` lists no subcommand pages: {subcommands:?}"
+    );
+    let fixed = GENERATED.iter().map(|(file, args)| {
+        let args = args.iter().map(|a| (*a).to_owned()).collect();
+        ((*file).to_owned(), args)
+    });
+    let pages = subcommands
+        .into_iter()
+        .map(|name| (format!("man/awsdo-{name}.1"), vec!["man".to_owned(), name]));
+    fixed.chain(pages).collect()
+}
+
 /// The commands that bring every generated file up to date.
-fn refresh_commands() -> String {
-    GENERATED
+fn refresh_commands(files: &[(String, Vec<String>)]) -> String {
+    files
         .iter()
         .map(|(file, args)| format!("  cargo run -q -- {} > {file}", args.join(" ")))
         .collect::<Vec<_>>()
@@ -38,20 +75,85 @@ fn refresh_commands() -> String {
 }
 
 #[test]
-fn committed_completions_and_man_page_match_the_generator() {
+fn committed_completions_and_man_pages_match_the_generator() {
     let env = TestEnv::new();
+    let files = generated(&env);
     let mut stale = Vec::new();
-    for (file, args) in GENERATED {
-        let generated = stdout(&run_ok(env.cmd().args(*args)));
+    for (file, args) in &files {
+        let generated = stdout(&run_ok(env.cmd().args(args)));
         let committed = std::fs::read_to_string(repo(file)).unwrap_or_default();
         if generated != committed {
-            stale.push(*file);
+            stale.push(file.as_str());
         }
     }
+    // A page for a subcommand that is gone (or now hidden) is stale too.
+    let mut orphans: Vec<String> = std::fs::read_dir(repo("man"))
+        .unwrap()
+        .map(|e| format!("man/{}", e.unwrap().file_name().to_string_lossy()))
+        .filter(|f| !files.iter().any(|(g, _)| g == f))
+        .collect();
+    orphans.sort();
     assert!(
-        stale.is_empty(),
-        "out of date with src/cli.rs: {stale:?}\nrefresh them from the repository root with:\n{}",
-        refresh_commands()
+        stale.is_empty() && orphans.is_empty(),
+        "out of date with src/cli.rs: {stale:?}\nrefresh them from the repository root with:\n{}{}",
+        refresh_commands(&files),
+        if orphans.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\nand remove the pages nothing generates:\n  git rm {}",
+                orphans.join(" ")
+            )
+        }
+    );
+}
+
+#[test]
+fn every_page_the_committed_man_pages_refer_to_is_committed() {
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(repo("man")).unwrap() {
+        let file = format!("man/{}", entry.unwrap().file_name().to_string_lossy());
+        let roff = std::fs::read_to_string(repo(&file)).unwrap();
+        for name in page_refs(&roff) {
+            let page = format!("man/awsdo-{name}.1");
+            if !repo(&page).is_file() {
+                missing.push(format!(
+                    "{file} refers to awsdo-{name}(1): generate it with\n  cargo run -q -- man {name} > {page}"
+                ));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+    assert!(
+        !page_refs(&std::fs::read_to_string(repo("man/awsdo.1")).unwrap()).is_empty(),
+        "man/awsdo.1 refers to no subcommand page"
+    );
+}
+
+#[test]
+fn the_readme_installs_every_man_page() {
+    let readme = std::fs::read_to_string(repo("README.md")).unwrap();
+    let listed: Vec<&str> = readme
+        .lines()
+        .find_map(|l| l.strip_prefix("for c in ")?.strip_suffix("; do"))
+        .expect("README.md has no `for c in ...; do` loop installing the man pages")
+        .split_whitespace()
+        .collect();
+    let top = std::fs::read_to_string(repo("man/awsdo.1")).unwrap();
+    eqnice!(
+        page_refs(&top).join(" "),
+        listed.join(" "),
+        "the README's man page loop (section \"Man page\") against man/awsdo.1"
+    );
+}
+
+#[test]
+fn page_refs_reads_roff_references() {
+    assert_eq!(
+        page_refs(
+            ".TP\nawsdo\\-hook(1)\nPrint\n.TP\nawsdo\\-credential\\-process(1)\nsee awsdo-hook(1), awsdo(1), awsdo-x\n"
+        ),
+        ["hook", "credential-process"]
     );
 }
 

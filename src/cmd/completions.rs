@@ -1,6 +1,6 @@
-//! `awsdo completions SHELL` and `awsdo man`: completion scripts and the man page, generated
-//! from the clap definitions in `cli.rs` (one source of truth; the committed copies under
-//! `completions/` and `man/` are checked against these by `tests/completions.rs`).
+//! `awsdo completions SHELL` and `awsdo man [SUBCOMMAND]`: completion scripts and man pages,
+//! generated from the clap definitions in `cli.rs` (one source of truth; the committed copies
+//! under `completions/` and `man/` are checked against these by `tests/completions.rs`).
 //!
 //! Profile names are dynamic: they come from the user's config at completion time. clap's
 //! static generators cannot know them, so the command is generated with a sentinel as the only
@@ -34,9 +34,27 @@ pub fn print(shell: ShellKind) -> anyhow::Result<ExitCode> {
     write_stdout(text.as_bytes())
 }
 
-/// Print the man page (roff).
-pub fn man() -> anyhow::Result<ExitCode> {
-    write_stdout(&man_page()?)
+/// Print the man page (roff) of `awsdo`, or of `awsdo-SUBCOMMAND` given a subcommand's name.
+pub fn man(subcommand: Option<&str>) -> anyhow::Result<ExitCode> {
+    let file = match subcommand {
+        None => "awsdo.1".to_owned(),
+        Some(name) => format!("awsdo-{name}.1"),
+    };
+    let pages = man_pages()?;
+    match pages.iter().find(|(f, _)| *f == file) {
+        Some((_, page)) => write_stdout(page),
+        None => {
+            let names: Vec<_> = pages
+                .iter()
+                .filter_map(|(f, _)| f.strip_prefix("awsdo-")?.strip_suffix(".1"))
+                .collect();
+            anyhow::bail!(
+                "no man page for `{}`; the subcommands with one: {}",
+                subcommand.unwrap_or_default(),
+                names.join(", ")
+            )
+        }
+    }
 }
 
 fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
@@ -47,13 +65,36 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The man page for `awsdo`, rendered from the clap definitions.
-pub fn man_page() -> anyhow::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut buf)
-        .context("could not render the man page")?;
-    Ok(buf)
+/// Every man page, as (file name, roff): the pages `clap_mangen::generate_to` would write, for
+/// `awsdo` (`awsdo.1`) and each visible subcommand (`awsdo-hook.1`, ...), rendered in memory so
+/// `awsdo man` can print one. As there, the help subcommand is left out (the pages document it
+/// no better than `--help`), and clap's build names each subcommand page `awsdo-NAME` with the
+/// synopsis `awsdo NAME ...`. Every page's footer names awsdo and its version (clap_mangen's
+/// default would be the subcommand's name with no version).
+pub fn man_pages() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    type Pages = Vec<(String, Vec<u8>)>;
+    fn add(cmd: clap::Command, source: &str, pages: &mut Pages) -> anyhow::Result<()> {
+        let subcommands: Vec<_> = cmd
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .cloned()
+            .collect();
+        let man = clap_mangen::Man::new(cmd).source(source);
+        let mut buf = Vec::new();
+        man.render(&mut buf)
+            .with_context(|| format!("could not render the man page {}", man.get_filename()))?;
+        pages.push((man.get_filename(), buf));
+        for sub in subcommands {
+            add(sub, source, pages)?;
+        }
+        Ok(())
+    }
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let source = format!("awsdo {}", cmd.get_version().unwrap_or_default());
+    let mut pages = Vec::new();
+    add(cmd, &source, &mut pages)?;
+    Ok(pages)
 }
 
 /// The completion script for `shell`, with profile names completed dynamically.

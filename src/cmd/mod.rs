@@ -44,7 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::CredentialProcess) => session::credential_process(&ctx),
         Some(Command::Console) => session::console(&ctx, None),
         Some(Command::Completions { shell }) => completions::print(shell),
-        Some(Command::Man) => completions::man(),
+        Some(Command::Man { subcommand }) => completions::man(subcommand.as_deref()),
     }
 }
 
