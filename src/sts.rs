@@ -16,6 +16,7 @@ use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use time::OffsetDateTime;
 
 use crate::creds::Credentials;
@@ -52,6 +53,8 @@ impl Endpoints {
 pub struct Net {
     endpoints: Endpoints,
     runtime: OnceCell<tokio::runtime::Runtime>,
+    /// The one HTTP client (TLS roots, connection pool) every SDK client of the run shares.
+    http: OnceCell<SharedHttpClient>,
     /// Time left for network calls, when bounded.
     budget: Cell<Option<Duration>>,
 }
@@ -73,6 +76,7 @@ impl Net {
         Net {
             endpoints,
             runtime: OnceCell::new(),
+            http: OnceCell::new(),
             budget: Cell::new(budget),
         }
     }
@@ -112,6 +116,12 @@ impl Net {
         result
     }
 
+    /// The run's HTTP client, built on first use: a chain's calls then share one TLS setup
+    /// and reuse one connection instead of each SDK client building its own.
+    fn http_client(&self) -> SharedHttpClient {
+        self.http.get_or_init(https_client).clone()
+    }
+
     fn sdk_config(
         &self,
         creds: Option<&Credentials>,
@@ -121,7 +131,8 @@ impl Net {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .retry_config(retry_config())
-            .timeout_config(timeout_config());
+            .timeout_config(timeout_config())
+            .http_client(self.http_client());
         if let Some(c) = creds {
             b = b.credentials_provider(sdk_credentials(c));
         }
@@ -300,6 +311,7 @@ impl Net {
             .region(aws_sdk_iam::config::Region::new(GLOBAL_REGION))
             .retry_config(retry_config())
             .timeout_config(timeout_config())
+            .http_client(self.http_client())
             .credentials_provider(sdk_credentials(creds));
         if let Some(url) = &self.endpoints.iam {
             b = b.endpoint_url(url);
@@ -332,7 +344,8 @@ impl Net {
             .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
             .region(aws_sdk_sso::config::Region::new(sso_region.to_owned()))
             .retry_config(retry_config())
-            .timeout_config(timeout_config());
+            .timeout_config(timeout_config())
+            .http_client(self.http_client());
         if let Some(url) = &self.endpoints.sso {
             b = b.endpoint_url(url);
         }
@@ -387,6 +400,23 @@ impl Net {
             })
         })
     }
+}
+
+/// What the SDK builds for each client by default (rustls with aws-lc, the proxy from the
+/// environment), built here once so that every client of the run shares it.
+fn https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        let mut b = aws_smithy_http_client::Connector::builder()
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+        b.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            b.set_sleep_impl(c.sleep_impl());
+        }
+        b.set_proxy_config(Some(ProxyConfig::from_env()));
+        b.build()
+    })
 }
 
 fn retry_config() -> RetryConfig {
