@@ -5,8 +5,10 @@
 
 mod util;
 
-use util::sts::FakeSts;
-use util::{TestEnv, eqnice, run_ok};
+use std::time::{Duration, SystemTime};
+
+use util::sts::{self, Creds, FakeSts};
+use util::{TestEnv, eqnice, run_ok, stdout};
 
 const KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";
@@ -71,4 +73,94 @@ fn a_two_role_chain_shares_one_http_client() {
     eqnice!(2, fake.count("AssumeRole"));
     let (certs, connects) = traced(&trace, fake.server().port());
     assert!(certs.is_empty() && connects == 0, "{certs:?} {connects}");
+}
+
+/// A FakeSts whose clock is `offset` seconds from ours: its `Date` header says so, and every
+/// AssumeRole answer expires 40 minutes after its own "now".
+fn sts_with_clock(offset: i64) -> (FakeSts, String) {
+    let server_now = move || {
+        let now = SystemTime::now();
+        let d = Duration::from_secs(offset.unsigned_abs());
+        if offset >= 0 { now + d } else { now - d }
+    };
+    let expiration = util::iso8601(server_now() + Duration::from_secs(40 * 60));
+    let exp = expiration.clone();
+    let fake = FakeSts::start(move |call| {
+        let mut c = Creds::fake_hour("role");
+        c.expiration = exp.clone();
+        sts::assume_role_response(&c, call.param("RoleArn").unwrap_or("x"), "s")
+            .with_header("Date", &http_date(server_now()))
+    });
+    (fake, expiration)
+}
+
+/// `Sat, 28 Nov 2026 19:00:00 GMT`.
+fn http_date(t: SystemTime) -> String {
+    let t = time::OffsetDateTime::from(t);
+    let f = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    t.format(&f).unwrap()
+}
+
+fn exported_expiration(out: &std::process::Output) -> String {
+    let text = stdout(out);
+    text.lines()
+        .find_map(|l| l.strip_prefix("AWS_CREDENTIAL_EXPIRATION="))
+        .unwrap_or_else(|| panic!("no expiration in {text}"))
+        .trim_matches(['\'', '"'])
+        .to_owned()
+}
+
+fn cached_skew(env: &TestEnv, profile: &str) -> i64 {
+    let path = env.cache_dir().join(format!("profile.{profile}.json"));
+    let entry: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    entry["clock_skew"].as_i64().unwrap()
+}
+
+#[test]
+fn a_clock_behind_sts_judges_cached_credentials_by_sts_time() {
+    // STS is 30 minutes ahead: its 40 minutes look like 70 here.
+    let (fake, expiration) = sts_with_clock(30 * 60);
+    let mut env = env_for(&fake.url());
+    // 45 minutes must be left: enough by the local clock (70), not at AWS (40).
+    env.set_var("AWSDO_MIN_TTL", "45m");
+    let first = run_ok(env.cmd().args(["-p", "first", "--format", "env"]));
+    let skew = cached_skew(&env, "first");
+    assert!((1798..=1802).contains(&skew), "{skew}");
+    let second = run_ok(env.cmd().args(["-p", "first", "--format", "env"]));
+    eqnice!(
+        2,
+        fake.count("AssumeRole"),
+        "not reused: under 45 minutes left at AWS"
+    );
+    // What is exported stays STS's own expiry, not a local-clock translation.
+    eqnice!(expiration, exported_expiration(&first));
+    eqnice!(expiration, exported_expiration(&second));
+    // 30 minutes must be left: 40 at AWS is enough, so the entry is reused.
+    env.set_var("AWSDO_MIN_TTL", "30m");
+    let third = run_ok(env.cmd().args(["-p", "first", "--format", "env"]));
+    eqnice!(
+        2,
+        fake.count("AssumeRole"),
+        "reused: over 30 minutes left at AWS"
+    );
+    eqnice!(expiration, exported_expiration(&third));
+}
+
+#[test]
+fn a_clock_ahead_of_sts_hands_credentials_out_but_keeps_judging_by_the_local_clock() {
+    // STS is 30 minutes behind: its 40 minutes look like 10 here.
+    let (fake, expiration) = sts_with_clock(-30 * 60);
+    let env = env_for(&fake.url());
+    let first = run_ok(env.cmd().args(["-p", "first", "--format", "env"]));
+    eqnice!(expiration, exported_expiration(&first));
+    let skew = cached_skew(&env, "first");
+    assert!((-1802..=-1798).contains(&skew), "{skew}");
+    // Documented (SECURITY.md): a clock ahead is not moved back, so 10 local minutes are under
+    // the 15-minute margin and the next run fetches again rather than trust a skew that a
+    // later clock fix would make wrong.
+    run_ok(env.cmd().args(["-p", "first", "--format", "env"]));
+    eqnice!(2, fake.count("AssumeRole"));
 }
