@@ -37,6 +37,25 @@ pub struct ProfileEntry {
     /// Whether renewing needs an MFA code (no fresh MFA session to assume from).
     #[serde(default)]
     pub mfa: bool,
+    /// Seconds STS's clock was ahead of ours when these arrived (negative: behind).
+    #[serde(default)]
+    pub clock_skew: i64,
+}
+
+impl ProfileEntry {
+    /// Whether the entry may be reused: more than `min_ttl` left by STS's clock.
+    pub fn fresh(&self, min_ttl: Duration) -> bool {
+        self.credentials
+            .fresh_for(sts_now(self.clock_skew), min_ttl)
+    }
+}
+
+/// STS's time as best known: the local clock, moved forward by `clock_skew` when STS was seen
+/// ahead of it (a clock behind STS would otherwise reuse credentials that are dead at AWS).
+/// A local clock seen ahead of STS is not moved back: if it is corrected later, the skew
+/// recorded now would then make dead credentials look alive.
+fn sts_now(clock_skew: i64) -> OffsetDateTime {
+    OffsetDateTime::now_utc() + time::Duration::seconds(clock_skew.max(0))
 }
 
 /// A GetSessionToken session made with MFA.
@@ -45,6 +64,9 @@ struct MfaSessionEntry {
     version: u32,
     mfa_serial: String,
     credentials: Credentials,
+    /// As `ProfileEntry::clock_skew`.
+    #[serde(default)]
+    clock_skew: i64,
 }
 
 /// What discovery found for one long-lived key.
@@ -135,10 +157,9 @@ impl Resolver<'_> {
 
     /// Credentials for `plan`, from the cache when fresh, else fetched and cached.
     pub fn resolve(&self, plan: &Plan) -> anyhow::Result<Resolved> {
-        let now = OffsetDateTime::now_utc();
         if !self.force
             && let Some(e) = self.cached(plan)?
-            && e.credentials.fresh_for(now, self.min_ttl)
+            && e.fresh(self.min_ttl)
         {
             return Ok(Resolved {
                 credentials: e.credentials,
@@ -151,8 +172,7 @@ impl Resolver<'_> {
         // Another process may have fetched while we waited for the lock.
         if !self.force
             && let Some(e) = self.cached(plan)?
-            && e.credentials
-                .fresh_for(OffsetDateTime::now_utc(), self.min_ttl)
+            && e.fresh(self.min_ttl)
         {
             debug(&format!(
                 "profile {}: fetched by another awsdo meanwhile",
@@ -185,6 +205,7 @@ impl Resolver<'_> {
                     region: plan.region.clone(),
                     credentials: credentials.clone(),
                     mfa: used_mfa,
+                    clock_skew: self.net.clock_skew().unwrap_or(0),
                 },
             )?;
         }
@@ -491,8 +512,8 @@ impl Resolver<'_> {
                 .ok()
                 .flatten()
                 .filter(|e| e.version == ENTRY_VERSION && e.mfa_serial == serial)
+                .filter(|e| e.credentials.fresh_for(sts_now(e.clock_skew), self.min_ttl))
                 .map(|e| e.credentials)
-                .filter(|c| c.fresh_for(OffsetDateTime::now_utc(), self.min_ttl))
         };
         let Some(cache) = &self.cache else {
             let creds = self.with_code(profile, serial, process, |code| {
@@ -522,6 +543,7 @@ impl Resolver<'_> {
                 version: ENTRY_VERSION,
                 mfa_serial: serial.to_owned(),
                 credentials: creds.clone(),
+                clock_skew: self.net.clock_skew().unwrap_or(0),
             },
         )?;
         Ok((creds, Some(name)))

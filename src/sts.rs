@@ -8,6 +8,7 @@
 
 use std::cell::{Cell, OnceCell};
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -16,6 +17,13 @@ use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::date_time::{DateTime, Format};
 use time::OffsetDateTime;
 
 use crate::creds::Credentials;
@@ -52,6 +60,9 @@ impl Endpoints {
 pub struct Net {
     endpoints: Endpoints,
     runtime: OnceCell<tokio::runtime::Runtime>,
+    /// The one HTTP client (TLS roots, connection pool) every SDK client of the run shares.
+    http: OnceCell<SharedHttpClient>,
+    skew: SkewProbe,
     /// Time left for network calls, when bounded.
     budget: Cell<Option<Duration>>,
 }
@@ -73,8 +84,16 @@ impl Net {
         Net {
             endpoints,
             runtime: OnceCell::new(),
+            http: OnceCell::new(),
+            skew: SkewProbe::default(),
             budget: Cell::new(budget),
         }
+    }
+
+    /// Seconds STS's (or SSO's) clock was ahead of ours (negative: behind) in the last answer
+    /// with a `Date` header this run; `None` before any.
+    pub fn clock_skew(&self) -> Option<i64> {
+        *self.skew.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Run one network future within the remaining budget.
@@ -112,6 +131,12 @@ impl Net {
         result
     }
 
+    /// The run's HTTP client, built on first use: a chain's calls then share one TLS setup
+    /// and reuse one connection instead of each SDK client building its own.
+    fn http_client(&self) -> SharedHttpClient {
+        self.http.get_or_init(https_client).clone()
+    }
+
     fn sdk_config(
         &self,
         creds: Option<&Credentials>,
@@ -121,7 +146,9 @@ impl Net {
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .retry_config(retry_config())
-            .timeout_config(timeout_config());
+            .timeout_config(timeout_config())
+            .http_client(self.http_client())
+            .interceptor(self.skew.clone());
         if let Some(c) = creds {
             b = b.credentials_provider(sdk_credentials(c));
         }
@@ -300,6 +327,7 @@ impl Net {
             .region(aws_sdk_iam::config::Region::new(GLOBAL_REGION))
             .retry_config(retry_config())
             .timeout_config(timeout_config())
+            .http_client(self.http_client())
             .credentials_provider(sdk_credentials(creds));
         if let Some(url) = &self.endpoints.iam {
             b = b.endpoint_url(url);
@@ -332,7 +360,9 @@ impl Net {
             .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
             .region(aws_sdk_sso::config::Region::new(sso_region.to_owned()))
             .retry_config(retry_config())
-            .timeout_config(timeout_config());
+            .timeout_config(timeout_config())
+            .http_client(self.http_client())
+            .interceptor(self.skew.clone());
         if let Some(url) = &self.endpoints.sso {
             b = b.endpoint_url(url);
         }
@@ -387,6 +417,48 @@ impl Net {
             })
         })
     }
+}
+
+/// Learns how far the service's clock is from ours from the `Date` header of each answer: an
+/// `Expiration` is in the service's time, and the cache must judge it by that time.
+#[derive(Debug, Clone, Default)]
+struct SkewProbe(Arc<Mutex<Option<i64>>>);
+
+impl Intercept for SkewProbe {
+    fn name(&self) -> &'static str {
+        "awsdo clock skew"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let date = context.response().headers().get("date");
+        if let Some(server) = date.and_then(|d| DateTime::from_str(d, Format::HttpDate).ok()) {
+            let skew = server.secs() - OffsetDateTime::now_utc().unix_timestamp();
+            *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(skew);
+        }
+        Ok(())
+    }
+}
+
+/// What the SDK builds for each client by default (rustls with aws-lc, the proxy from the
+/// environment), built here once so that every client of the run shares it.
+fn https_client() -> SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        let mut b = aws_smithy_http_client::Connector::builder()
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc));
+        b.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            b.set_sleep_impl(c.sleep_impl());
+        }
+        b.set_proxy_config(Some(ProxyConfig::from_env()));
+        b.build()
+    })
 }
 
 fn retry_config() -> RetryConfig {

@@ -80,7 +80,7 @@ fn cache_state(ctx: &Ctx, resolver: &Resolver<'_>, plan: &Plan) -> anyhow::Resul
             let left = e.credentials.remaining(now);
             let state = match left {
                 Some(l) if l.is_zero() => "expired",
-                _ if e.credentials.fresh_for(now, resolver.min_ttl) => "fresh",
+                _ if e.fresh(resolver.min_ttl) => "fresh",
                 _ => "renew",
             };
             json!({
