@@ -406,3 +406,85 @@ fn role_sessions_over_an_hour_are_assumed_directly_with_mfa() {
     eqnice!("arn:aws:iam::123456789012:mfa/base", sent["SerialNumber"]);
     eqnice!("123456", sent["TokenCode"]);
 }
+
+#[test]
+fn several_discovered_devices_are_offered_as_a_choice_once() {
+    if !util::require("tmux") {
+        return;
+    }
+    let Some((moto, env)) = setup("") else { return };
+    let (key, secret) = moto.create_user("carol");
+    let first = moto.create_virtual_mfa_named("carol", "carol-phone");
+    let second = moto.create_virtual_mfa_named("carol", "carol-yubikey");
+    env.write_credentials(&format!(
+        "[carol]\naws_access_key_id = {key}\naws_secret_access_key = {secret}\n"
+    ));
+    let line = format!(
+        "{} -p carol -- sh -c 'echo done-$AWS_REGION'",
+        sh_quote(util::awsdo_bin())
+    );
+    let Some(t) = Tmux::start(&line, &env.env_vars()) else {
+        return;
+    };
+    assert!(t.wait_for("Use which device? [1-2]", T), "{}", t.screen());
+    assert!(
+        t.screen().contains(&first) && t.screen().contains(&second),
+        "{}",
+        t.screen()
+    );
+    t.send_keys("2");
+    assert!(
+        t.wait_for(&format!("MFA code for {second}"), T),
+        "{}",
+        t.screen()
+    );
+    t.send_keys("123456");
+    assert!(t.wait_for("done-us-east-1", T), "{}", t.screen());
+    eqnice!(second, params(&moto, "GetSessionToken")[0]["SerialNumber"]);
+    // The choice is remembered: explain shows it, and a new session uses it without asking.
+    let out = run_ok(env.cmd().args(["explain", "carol"]));
+    assert!(stdout(&out).contains(&second), "{}", stdout(&out));
+    moto.reset_calls();
+    // Without the cache nothing remembers the choice, and with no terminal nobody can choose:
+    // one line naming the flag that picks a device.
+    let out = util::run_fail(
+        env.command("setsid")
+            .args([
+                util::awsdo_bin(),
+                "-p",
+                "carol",
+                "--disable-cache",
+                "-c",
+                "123456",
+                "--",
+                "true",
+            ])
+            .stdin(std::process::Stdio::null()),
+    );
+    assert!(
+        stderr(&out).contains("pass one with -n ARN"),
+        "{}",
+        stderr(&out)
+    );
+    moto.reset_calls();
+    run_ok(env.cmd().args(["logout", "carol"]));
+    run_ok(
+        env.command("setsid")
+            .args([
+                util::awsdo_bin(),
+                "-p",
+                "carol",
+                "-c",
+                "123456",
+                "--",
+                "true",
+            ])
+            .stdin(std::process::Stdio::null()),
+    );
+    let serials: Vec<String> = params(&moto, "GetSessionToken")
+        .into_iter()
+        .map(|p| p["SerialNumber"].clone())
+        .collect();
+    assert!(serials.iter().all(|s| *s == second), "{serials:?}");
+    eqnice!(0, moto.count("ListMFADevices"));
+}

@@ -206,7 +206,15 @@ impl Moto {
     /// Creates a virtual MFA device named after `user`, enables it for the user, and returns
     /// its serial (`arn:aws:iam::123456789012:mfa/USER`).
     pub fn create_virtual_mfa(&self, user: &str) -> String {
-        let xml = self.iam("CreateVirtualMFADevice", &[("VirtualMFADeviceName", user)]);
+        self.create_virtual_mfa_named(user, user)
+    }
+
+    /// Like `create_virtual_mfa`, with a device name of its own (a user may have several).
+    pub fn create_virtual_mfa_named(&self, user: &str, device: &str) -> String {
+        let xml = self.iam(
+            "CreateVirtualMFADevice",
+            &[("VirtualMFADeviceName", device)],
+        );
         let serial = xml_text(&xml, "SerialNumber").expect("SerialNumber");
         self.iam(
             "EnableMFADevice",
