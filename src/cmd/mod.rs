@@ -84,9 +84,7 @@ impl Ctx {
     pub fn profile_name(&self, positional: Option<String>) -> String {
         positional
             .or_else(|| self.args.profile.clone())
-            .or_else(|| self.var_nonempty("AWS_PROFILE"))
-            .or_else(|| self.var_nonempty("AWS_DEFAULT_PROFILE"))
-            .unwrap_or_else(|| "default".to_owned())
+            .unwrap_or_else(|| crate::config::profile_from_env(self.getter()))
     }
 
     /// Where the config and credentials files are.

@@ -114,20 +114,29 @@ fn run_parser_case(case: &Value) -> Result<(), String> {
 
 #[test]
 fn profile_parser_conformance() {
-    let cases = cases(PARSER_CASES);
-    assert_eq!(cases.len(), 65, "profile-parser-tests.json case count");
+    run_all(
+        PARSER_CASES,
+        "profile-parser-tests.json",
+        65,
+        run_parser_case,
+    );
+}
+
+/// Run every case of a conformance file, check the file still has `count` of them, and report
+/// all failing cases by name at once.
+fn run_all(json: &str, file: &str, count: usize, run: fn(&Value) -> Result<(), String>) {
+    let cases = cases(json);
+    assert_eq!(cases.len(), count, "{file} case count");
     let failures: Vec<String> = cases
         .iter()
         .filter_map(|case| {
             let name = case["name"].as_str().expect("a case name");
-            run_parser_case(case)
-                .err()
-                .map(|why| format!("{name}: {why}"))
+            run(case).err().map(|why| format!("{name}: {why}"))
         })
         .collect();
     assert!(
         failures.is_empty(),
-        "{} of {} cases failed:\n{}",
+        "{} of {} cases in {file} failed:\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n")
@@ -168,22 +177,10 @@ fn run_location_case(case: &Value) -> Result<(), String> {
 
 #[test]
 fn file_location_conformance() {
-    let cases = cases(LOCATION_CASES);
-    assert_eq!(cases.len(), 9, "file-location-tests.json case count");
-    let failures: Vec<String> = cases
-        .iter()
-        .filter_map(|case| {
-            let name = case["name"].as_str().expect("a case name");
-            run_location_case(case)
-                .err()
-                .map(|why| format!("{name}: {why}"))
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
+    run_all(
+        LOCATION_CASES,
+        "file-location-tests.json",
+        9,
+        run_location_case,
     );
 }
