@@ -12,7 +12,6 @@
 //! sentinel. clap_complete's dynamic `CompleteEnv` would also do it, but it is behind the
 //! `unstable-dynamic` feature and turns the committed files into shims with no content.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -58,10 +57,7 @@ pub fn man(subcommand: Option<&str>) -> anyhow::Result<ExitCode> {
 }
 
 fn write_stdout(bytes: &[u8]) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .context("could not write to stdout")?;
+    super::print_stdout(bytes)?;
     Ok(ExitCode::SUCCESS)
 }
 

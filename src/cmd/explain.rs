@@ -2,11 +2,9 @@
 //! the files and the cache alone (no network, no prompt).
 
 use std::fmt::Write as _;
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::Context;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -286,9 +284,6 @@ fn first_clause(s: &str) -> &str {
 }
 
 fn write_out(text: &str) -> anyhow::Result<ExitCode> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .context("could not write to stdout")?;
+    super::print_stdout(text)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,6 @@
 //! - network time is bounded by `AWSDO_HOOK_TIMEOUT` (default 5 s).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -61,11 +60,7 @@ pub fn run(ctx: &Ctx, shell: ShellKind, force: bool) -> anyhow::Result<ExitCode>
         Some(changes) => render(shell.shell(), &changes),
         None => String::new(),
     };
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .context("could not write to stdout")?;
+    super::print_stdout(text)?;
     result
 }
 

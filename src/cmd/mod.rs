@@ -48,6 +48,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Write `text` to stdout in one go and flush it: output is complete or absent, never half
+/// (the hook evaluates it). A closed pipe surfaces as an error `main` treats as success.
+pub fn print_stdout(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_ref())
+        .and_then(|()| out.flush())
+        .context("could not write to stdout")
+}
+
 /// What every command reads: the environment, the flags, and (lazily) the files.
 pub struct Ctx {
     env: HashMap<String, String>,

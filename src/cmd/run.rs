@@ -1,11 +1,9 @@
 //! `awsdo [-- COMMAND…]`: run one command with the credentials, or print them for `eval`.
 
 use std::ffi::OsString;
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
-
-use anyhow::Context;
 
 use super::Ctx;
 use crate::cli::Format;
@@ -68,10 +66,7 @@ pub fn print(ctx: &Ctx, format: Option<Format>) -> anyhow::Result<ExitCode> {
     let (creds, region) = obtain(ctx)?;
     let vars = creds.env_vars(region.as_deref());
     let text = format_vars(format, &vars)?;
-    let mut out = io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .context("could not write to stdout")?;
+    super::print_stdout(text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,5 @@
 //! `awsdo login`, `awsdo logout`, `awsdo credential-process` and the console sign-in.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -79,16 +78,12 @@ pub fn credential_process(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let nested = ctx.var_nonempty(CHAIN_VAR).is_some();
     match credential_process_json(ctx) {
         Ok(value) => {
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{value}")
-                .and_then(|()| out.flush())
-                .context("could not write to stdout")?;
+            super::print_stdout(format!("{value}\n"))?;
             Ok(ExitCode::SUCCESS)
         }
         Err(err) if nested => {
             let line = format!("{err:#}").replace('\n', " ");
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "awsdo: {line}").and_then(|()| out.flush());
+            let _ = super::print_stdout(format!("awsdo: {line}\n"));
             Err(SilentExit(1).into())
         }
         Err(err) => Err(err),
@@ -183,9 +178,6 @@ pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> 
         }
         eprintln!("awsdo: could not open {browser}; open this URL to sign in:");
     }
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{url}")
-        .and_then(|()| out.flush())
-        .context("could not write to stdout")?;
+    super::print_stdout(format!("{url}\n"))?;
     Ok(ExitCode::SUCCESS)
 }
