@@ -187,18 +187,7 @@ fn editing_role_arn_invalidates_the_entry() {
     let Some(moto) = Moto::start() else { return };
     let env = prod_env(&moto);
     let caller_arn = |env: &TestEnv| {
-        let out = run_ok(env.cmd().args([
-            "-p",
-            "prod",
-            "--",
-            "aws",
-            "sts",
-            "get-caller-identity",
-            "--query",
-            "Arn",
-            "--output",
-            "text",
-        ]));
+        let out = run_ok(env.cmd().args(["-p", "prod", "--"]).args(util::CALLER_ARN));
         stdout(&out).trim().to_string()
     };
     let first = caller_arn(&env);

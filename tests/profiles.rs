@@ -33,16 +33,7 @@ fn setup(config: &str) -> Option<(Moto, TestEnv)> {
 
 /// The ARN the AWS CLI sees when run through `awsdo ARGS -- aws sts get-caller-identity`.
 fn caller_arn(env: &TestEnv, args: &[&str]) -> String {
-    let out = run_ok(env.cmd().args(args).args([
-        "--",
-        "aws",
-        "sts",
-        "get-caller-identity",
-        "--query",
-        "Arn",
-        "--output",
-        "text",
-    ]));
+    let out = run_ok(env.cmd().args(args).arg("--").args(util::CALLER_ARN));
     stdout(&out).trim().to_owned()
 }
 
@@ -143,23 +134,8 @@ fn credential_process_keys_are_used_and_can_assume_a_role() {
          [profile procrole]\nrole_arn = arn:aws:iam::123456789012:role/fromproc\nsource_profile = proc\n",
         script.display()
     ));
-    let out = run_ok(env.cmd().args([
-        "-p",
-        "procrole",
-        "--",
-        "aws",
-        "sts",
-        "get-caller-identity",
-        "--query",
-        "Arn",
-        "--output",
-        "text",
-    ]));
-    assert!(
-        stdout(&out).contains(":assumed-role/fromproc/"),
-        "{}",
-        stdout(&out)
-    );
+    let arn = caller_arn(&env, &["-p", "procrole"]);
+    assert!(arn.contains(":assumed-role/fromproc/"), "{arn}");
     let signed: Vec<String> = moto
         .requests()
         .iter()
@@ -363,19 +339,8 @@ fn two_roles_sharing_a_device_need_one_code() {
     // No code and no terminal: this only works if the cached MFA session is reused.
     let out = run_ok(
         env.command("setsid")
-            .args([
-                util::awsdo_bin(),
-                "-p",
-                "dev",
-                "--",
-                "aws",
-                "sts",
-                "get-caller-identity",
-                "--query",
-                "Arn",
-                "--output",
-                "text",
-            ])
+            .args([util::awsdo_bin(), "-p", "dev", "--"])
+            .args(util::CALLER_ARN)
             .stdin(std::process::Stdio::null()),
     );
     assert!(

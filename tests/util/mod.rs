@@ -265,6 +265,18 @@ fn path_str(p: &Path) -> String {
     p.to_str().expect("utf-8 temp path").to_string()
 }
 
+/// `aws sts get-caller-identity` printing only the caller's ARN: what a command run through
+/// awsdo sees as its identity.
+pub const CALLER_ARN: &[&str] = &[
+    "aws",
+    "sts",
+    "get-caller-identity",
+    "--query",
+    "Arn",
+    "--output",
+    "text",
+];
+
 /// The awsdo binary under test.
 pub fn awsdo_bin() -> &'static str {
     env!("CARGO_BIN_EXE_awsdo")
