@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod config;
 pub mod console;
 pub mod creds;
+pub mod deadline;
 pub mod error;
 pub mod log;
 pub mod mfa;

@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 use crate::cache::{Cache, Kind};
 use crate::config::ProfileSet;
 use crate::creds::{Credentials, format_utc};
+use crate::deadline::Deadline;
 use crate::error::{MfaRejected, SourceExpired};
 use crate::log::debug;
 use crate::mfa::{CodeSource, Origin, TRIES};
@@ -104,6 +105,9 @@ pub struct Resolver<'a> {
     pub env: &'a dyn Fn(&str) -> Option<String>,
     /// Fetch anew even when the cached entry is fresh (`awsdo login`).
     pub force: bool,
+    /// Bound on every wait that is not network time (locks, helper processes): the prompt
+    /// hook's `AWSDO_HOOK_TIMEOUT`, else none.
+    pub deadline: Deadline,
 }
 
 /// The outcome of a resolution.

@@ -20,6 +20,7 @@ use crate::cache::Cache;
 use crate::cli::{Cli, Command, CredsArgs};
 use crate::config::{Locations, Platform, ProfileSet};
 use crate::creds::parse_duration;
+use crate::deadline::Deadline;
 use crate::mfa::CodeSource;
 use crate::plan::{Overrides, Plan};
 use crate::resolve::{DEFAULT_MIN_TTL, Resolver};
@@ -146,7 +147,7 @@ impl Ctx {
     }
 
     /// A resolver for this run. `may_prompt`: whether the terminal may be asked for codes;
-    /// `budget`: an overall bound on network time.
+    /// `budget`: an overall bound on network time, and the deadline of every other wait.
     pub fn resolver<'a>(
         &'a self,
         profiles: &'a ProfileSet,
@@ -168,6 +169,7 @@ impl Ctx {
             min_ttl: self.min_ttl()?,
             env,
             force: false,
+            deadline: Deadline::after(budget),
         })
     }
 }
