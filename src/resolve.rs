@@ -64,6 +64,10 @@ fn sts_now(clock_skew: i64) -> OffsetDateTime {
 struct MfaSessionEntry {
     version: u32,
     mfa_serial: String,
+    /// The session length asked for: a session of another length is not served (absent in
+    /// entries from before it was recorded, which then count as misses).
+    #[serde(default)]
+    duration_seconds: Option<u64>,
     credentials: Credentials,
     /// As `ProfileEntry::clock_skew`.
     #[serde(default)]
@@ -121,8 +125,8 @@ impl Resolver<'_> {
         let Some(cache) = &self.cache else {
             return Ok(None);
         };
-        let entry: Option<ProfileEntry> = cache.read(Kind::Profile, &plan.profile)?;
-        let key = plan.cache_key(self.profiles);
+        let entry: Option<ProfileEntry> = cache.read(Kind::Profile, &plan.name())?;
+        let key = plan.cache_key();
         Ok(entry.filter(|e| e.version == ENTRY_VERSION && e.key == key))
     }
 
@@ -146,13 +150,22 @@ impl Resolver<'_> {
         };
         let mut names = Vec::new();
         for step in &plan.steps {
-            if let Step::SessionToken { mfa: Some(m), .. } = step {
+            if let Step::SessionToken {
+                mfa: Some(m),
+                duration_seconds,
+                ..
+            } = step
+            {
                 let serial = m
                     .mfa_serial
                     .clone()
                     .or_else(|| self.cached_discovery(&source.access_key_id)?.device());
                 if let Some(serial) = serial {
-                    names.push(mfa_session_name(&source, &serial));
+                    names.push(mfa_session_name(
+                        &source,
+                        &serial,
+                        Duration::from_secs(*duration_seconds),
+                    ));
                 }
             }
         }
@@ -170,7 +183,7 @@ impl Resolver<'_> {
             });
         }
         let _lock = match &self.cache {
-            Some(cache) => Some(cache.lock(Kind::Profile, &plan.profile)?),
+            Some(cache) => Some(cache.lock(Kind::Profile, &plan.name())?),
             None => None,
         };
         // Another process may have fetched while we waited for the lock.
@@ -201,10 +214,10 @@ impl Resolver<'_> {
         {
             cache.write(
                 Kind::Profile,
-                &plan.profile,
+                &plan.name(),
                 &ProfileEntry {
                     version: ENTRY_VERSION,
-                    key: plan.cache_key(self.profiles),
+                    key: plan.cache_key(),
                     profile: plan.profile.clone(),
                     region: plan.region.clone(),
                     credentials: credentials.clone(),
@@ -237,7 +250,9 @@ impl Resolver<'_> {
                 Step::CredentialProcess { profile, command } => {
                     credential_process(profile, command)?
                 }
-                Step::CredentialSource { profile, source } => match source {
+                Step::CredentialSource {
+                    profile, source, ..
+                } => match source {
                     CredentialSource::Environment => self.environment(profile)?,
                     CredentialSource::Ec2InstanceMetadata => {
                         self.net.instance_credentials(false)?
@@ -250,6 +265,7 @@ impl Resolver<'_> {
                     web_identity_token_file,
                     role_session_name,
                     duration_seconds,
+                    ..
                 } => {
                     let token = std::fs::read_to_string(web_identity_token_file).with_context(|| {
                         format!("could not read web_identity_token_file {web_identity_token_file} of profile {profile:?}")
@@ -324,6 +340,7 @@ impl Resolver<'_> {
                     external_id,
                     duration_seconds,
                     mfa,
+                    ..
                 } => {
                     let source = current
                         .take()
@@ -509,13 +526,14 @@ impl Resolver<'_> {
         process: Option<&str>,
         duration: Duration,
     ) -> anyhow::Result<(Credentials, Option<String>)> {
-        let name = mfa_session_name(source, serial);
+        let name = mfa_session_name(source, serial, duration);
         let fresh = |cache: &Cache| -> Option<Credentials> {
             cache
                 .read::<MfaSessionEntry>(Kind::MfaSession, &name)
                 .ok()
                 .flatten()
                 .filter(|e| e.version == ENTRY_VERSION && e.mfa_serial == serial)
+                .filter(|e| e.duration_seconds == Some(duration.as_secs()))
                 .filter(|e| e.credentials.fresh_for(sts_now(e.clock_skew), self.min_ttl))
                 .map(|e| e.credentials)
         };
@@ -546,6 +564,7 @@ impl Resolver<'_> {
             &MfaSessionEntry {
                 version: ENTRY_VERSION,
                 mfa_serial: serial.to_owned(),
+                duration_seconds: Some(duration.as_secs()),
                 credentials: creds.clone(),
                 clock_skew: self.net.clock_skew().unwrap_or(0),
             },
@@ -605,11 +624,16 @@ impl std::fmt::Display for StaleMfaSession {
 
 impl std::error::Error for StaleMfaSession {}
 
-/// The cache name of the MFA session for a long-lived key and device.
-fn mfa_session_name(source: &Credentials, serial: &str) -> String {
+/// The cache name of the MFA session for a long-lived key, device and session length: a
+/// `-d 1h` session neither is served for nor replaces the 12-hour one the roles share.
+fn mfa_session_name(source: &Credentials, serial: &str, duration: Duration) -> String {
     key_digest(
         &source.access_key_id,
-        &format!("{}\0{serial}", digest(&source.secret_access_key)),
+        &format!(
+            "{}\0{serial}\0{}",
+            digest(&source.secret_access_key),
+            duration.as_secs()
+        ),
     )
 }
 

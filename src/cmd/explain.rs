@@ -24,12 +24,20 @@ pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Res
     let cache = cache_state(ctx, &resolver, &plan)?;
     fill_discovered_devices(&resolver, &mut plan);
     let text = if as_json {
-        let value = json!({
+        let mut value = json!({
             "profile": plan.profile,
+            "name": plan.name(),
             "region": plan.region,
+            "region_from": plan.region_from,
             "steps": plan.steps,
             "cache": cache,
         });
+        if !plan.flags.is_empty() {
+            value["flags"] = json!(plan.flags);
+        }
+        if let Some(ca) = &plan.ca_bundle {
+            value["ca_bundle"] = json!(ca);
+        }
         format!("{}\n", serde_json::to_string_pretty(&value)?)
     } else {
         explain_text(&plan, &cache)
@@ -92,11 +100,15 @@ fn cache_state(ctx: &Ctx, resolver: &Resolver<'_>, plan: &Plan) -> anyhow::Resul
 
 fn explain_text(plan: &Plan, cache: &Value) -> String {
     let mut s = String::new();
-    let region = plan
-        .region
-        .as_deref()
-        .unwrap_or("none (STS global endpoint)");
-    let _ = writeln!(s, "profile {}  region {region}", plan.profile);
+    let region = match (&plan.region, &plan.region_from) {
+        (Some(r), Some(from)) if *from != plan.profile => format!("{r} (from {from:?})"),
+        (Some(r), _) => r.clone(),
+        (None, _) => "none (STS global endpoint)".to_owned(),
+    };
+    let _ = writeln!(s, "profile {}  region {region}", plan.name());
+    if let Some(ca) = &plan.ca_bundle {
+        let _ = writeln!(s, "  ca_bundle {ca}");
+    }
     for (i, step) in plan.steps.iter().enumerate() {
         let _ = writeln!(s, "  {}. {}", i + 1, describe_step(step));
     }
@@ -119,6 +131,7 @@ fn describe_step(step: &Step) -> String {
             profile,
             access_key_id,
             has_session_token,
+            ..
         } => {
             let what = if *has_session_token {
                 "session keys"
@@ -130,6 +143,7 @@ fn describe_step(step: &Step) -> String {
         Step::SessionToken {
             profile,
             duration_seconds,
+            duration_seconds_from,
             shared,
             ..
         } => {
@@ -139,21 +153,32 @@ fn describe_step(step: &Step) -> String {
                 ""
             };
             format!(
-                "session-token: sts:GetSessionToken for profile {profile:?}, {}{shared}",
-                human(Duration::from_secs(*duration_seconds))
+                "session-token: sts:GetSessionToken for profile {profile:?}, {}{}{shared}",
+                human(Duration::from_secs(*duration_seconds)),
+                from_suffix(duration_seconds_from.as_deref(), profile)
             )
         }
         Step::AssumeRole {
             profile,
             role_arn,
+            role_arn_from,
             role_session_name,
             external_id,
             duration_seconds,
+            duration_seconds_from,
             ..
         } => {
-            let mut s = format!("assume-role: {role_arn} for profile {profile:?}");
+            let mut s = format!(
+                "assume-role: {role_arn}{} for profile {profile:?}",
+                from_suffix(Some(role_arn_from), profile)
+            );
             if let Some(d) = duration_seconds {
-                let _ = write!(s, ", {}", human(Duration::from_secs(*d)));
+                let _ = write!(
+                    s,
+                    ", {}{}",
+                    human(Duration::from_secs(*d)),
+                    from_suffix(duration_seconds_from.as_deref(), profile)
+                );
             }
             if let Some(n) = role_session_name {
                 let _ = write!(s, ", session name {n}");
@@ -166,17 +191,21 @@ fn describe_step(step: &Step) -> String {
         Step::WebIdentity {
             profile,
             role_arn,
+            role_arn_from,
             web_identity_token_file,
             ..
         } => {
             format!(
-                "web-identity: {role_arn} for profile {profile:?} with token file {web_identity_token_file}"
+                "web-identity: {role_arn}{} for profile {profile:?} with token file {web_identity_token_file}",
+                from_suffix(Some(role_arn_from), profile)
             )
         }
         Step::CredentialProcess { profile, command } => {
             format!("credential-process: `{command}` of profile {profile:?}")
         }
-        Step::CredentialSource { profile, source } => {
+        Step::CredentialSource {
+            profile, source, ..
+        } => {
             format!("credential-source: {source:?} for profile {profile:?}")
         }
         Step::Sso {
@@ -192,18 +221,35 @@ fn describe_step(step: &Step) -> String {
         }
     };
     if let Some(m) = step.mfa() {
-        let from = match m.mfa_serial_from {
-            MfaFrom::Flag => "from -n",
-            MfaFrom::Config => "from mfa_serial",
-            MfaFrom::Discovered => "discovered with sts:GetCallerIdentity + iam:ListMFADevices",
-            MfaFrom::CachedDiscovery => "discovered earlier, cached",
+        let from = match (m.mfa_serial_from, &m.mfa_serial_profile) {
+            (MfaFrom::Flag, _) => "from -n".to_owned(),
+            (MfaFrom::Config, Some(p)) if p != step.profile() => {
+                format!("from mfa_serial of profile {p:?}")
+            }
+            (MfaFrom::Config, _) => "from mfa_serial".to_owned(),
+            (MfaFrom::Discovered, _) => {
+                "discovered with sts:GetCallerIdentity + iam:ListMFADevices".to_owned()
+            }
+            (MfaFrom::CachedDiscovery, _) => "discovered earlier, cached".to_owned(),
         };
         let _ = match &m.mfa_serial {
             Some(serial) => write!(s, "; MFA {serial} ({from})"),
             None => write!(s, "; MFA device to be {from} at first use"),
         };
+        if let (Some(cmd), Some(p)) = (&m.mfa_process, &m.mfa_process_from) {
+            let _ = write!(s, ", code from mfa_process `{cmd}` of profile {p:?}");
+        }
     }
     s
+}
+
+/// ` (from -d)` or ` (from "base")` when a value did not come from the step's own profile.
+fn from_suffix(from: Option<&str>, step_profile: &str) -> String {
+    match from {
+        Some(f) if f.starts_with('-') => format!(" (from {f})"),
+        Some(f) if f != step_profile => format!(" (from {f:?})"),
+        _ => String::new(),
+    }
 }
 
 /// `1h 5m`, `12m`, `40s`.
