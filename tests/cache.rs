@@ -300,3 +300,104 @@ fn logout_removes_the_entry_and_logout_all_empties_the_cache() {
     run_prod(&env);
     eqnice!(3, moto.count("AssumeRole"), "calls: {:?}", moto.calls());
 }
+
+/// The `Authorization` headers of the AssumeRole calls that reached moto, in order.
+fn assume_role_signers(moto: &Moto) -> Vec<String> {
+    moto.requests()
+        .iter()
+        .filter(|r| r.body_str().contains("Action=AssumeRole"))
+        .filter_map(|r| r.header("authorization").map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn environment_keys_are_part_of_the_cache_key() {
+    let Some(moto) = Moto::start() else { return };
+    let mut env = TestEnv::with_endpoint(&moto.url());
+    env.write_config(
+        "[profile ci]\nrole_arn = arn:aws:iam::123456789012:role/deployer\ncredential_source = Environment\nregion = us-east-1\n",
+    );
+    let run = |env: &TestEnv| env.cmd().args(["-p", "ci", "--", "true"]).output().unwrap();
+    env.set_var("AWS_ACCESS_KEY_ID", "AKIAFAKEENVIRONMENT1");
+    env.set_var("AWS_SECRET_ACCESS_KEY", "fake-secret-environment-one");
+    assert!(run(&env).status.success());
+    // The same keys again: served from the cache.
+    assert!(run(&env).status.success());
+    eqnice!(1, moto.count("AssumeRole"));
+    // Other keys: a new AssumeRole, signed with them.
+    env.set_var("AWS_ACCESS_KEY_ID", "AKIAFAKEENVIRONMENT2");
+    env.set_var("AWS_SECRET_ACCESS_KEY", "fake-secret-environment-two");
+    assert!(run(&env).status.success());
+    eqnice!(2, moto.count("AssumeRole"), "calls: {:?}", moto.calls());
+    let signers = assume_role_signers(&moto);
+    assert!(
+        signers[1].contains("Credential=AKIAFAKEENVIRONMENT2/"),
+        "{signers:?}"
+    );
+    // The same key id with another secret is other credentials too.
+    env.set_var("AWS_SECRET_ACCESS_KEY", "fake-secret-environment-bogus");
+    assert!(run(&env).status.success());
+    eqnice!(3, moto.count("AssumeRole"), "calls: {:?}", moto.calls());
+    // No keys at all: nothing is served from the cache, the error says what is missing.
+    env.set_var("AWS_ACCESS_KEY_ID", "");
+    env.set_var("AWS_SECRET_ACCESS_KEY", "");
+    let out = run(&env);
+    assert!(!out.status.success(), "{}", util::describe(&out));
+    assert!(
+        util::stderr(&out).contains("AWS_ACCESS_KEY_ID"),
+        "{}",
+        util::describe(&out)
+    );
+    eqnice!(3, moto.count("AssumeRole"));
+}
+
+#[test]
+fn a_shorter_session_is_not_served_from_a_longer_mfa_session() {
+    let Some(moto) = Moto::start() else { return };
+    let env = TestEnv::with_endpoint(&moto.url());
+    env.write_config("[profile carol]\nmfa_serial = arn:aws:iam::123456789012:mfa/carol\n");
+    env.write_credentials(&format!(
+        "[carol]\naws_access_key_id = {BASE_KEY}\naws_secret_access_key = {BASE_SECRET}\n"
+    ));
+    let expiry = |args: &[&str]| {
+        let out = run_ok(
+            env.cmd()
+                .args(["-p", "carol", "-c", "123456"])
+                .args(args)
+                .args(["--", "sh", "-c", "echo $AWS_CREDENTIAL_EXPIRATION"]),
+        );
+        let text = stdout(&out).trim().to_owned();
+        time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339)
+            .unwrap_or_else(|e| panic!("{text}: {e}"))
+    };
+    let long = expiry(&[]);
+    let short = expiry(&["-d", "1h"]);
+    eqnice!(
+        2,
+        moto.count("GetSessionToken"),
+        "calls: {:?}",
+        moto.calls()
+    );
+    let durations: Vec<String> = moto
+        .requests()
+        .iter()
+        .map(|r| util::sts::decode(&r.body_str()))
+        .filter(|p| p.get("Action").map(String::as_str) == Some("GetSessionToken"))
+        .map(|p| p.get("DurationSeconds").cloned().unwrap_or_default())
+        .collect();
+    eqnice!("43200 3600", durations.join(" "));
+    let left = short - time::OffsetDateTime::now_utc();
+    assert!(
+        left <= time::Duration::hours(1) && long - short > time::Duration::hours(10),
+        "12 h session ends {long}, 1 h session ends {short}"
+    );
+    // Each has its own entry: both are served from the cache afterwards.
+    expiry(&[]);
+    expiry(&["-d", "1h"]);
+    eqnice!(
+        2,
+        moto.count("GetSessionToken"),
+        "calls: {:?}",
+        moto.calls()
+    );
+}

@@ -453,3 +453,181 @@ fn several_discovered_devices_are_offered_as_a_choice_once() {
     assert!(serials.iter().all(|s| *s == second), "{serials:?}");
     eqnice!(0, moto.count("ListMFADevices"));
 }
+
+/// carol has long-lived keys and `mfa_process`; ops assumes a role with carol's keys and names
+/// the device.
+const OPS_CAROL: &str = "[profile carol]\nmfa_process = echo 246810\nregion = us-east-1\n\
+     [profile ops]\nrole_arn = arn:aws:iam::123456789012:role/ops\nsource_profile = carol\n\
+     mfa_serial = arn:aws:iam::123456789012:mfa/carol\n";
+
+#[test]
+fn a_role_uses_the_mfa_process_of_its_source_without_a_terminal() {
+    let Some((moto, env)) = setup(OPS_CAROL) else {
+        return;
+    };
+    env.write_credentials(
+        "[carol]\naws_access_key_id = AKIAFAKECAROL0000001\naws_secret_access_key = fake-secret-carol\n",
+    );
+    // No terminal and no -c: the code can only come from carol's mfa_process.
+    let out = run_ok(
+        env.command("setsid")
+            .args([util::awsdo_bin(), "-p", "ops", "--"])
+            .args(util::CALLER_ARN)
+            .stdin(std::process::Stdio::null()),
+    );
+    assert!(
+        stdout(&out).contains(":assumed-role/ops/"),
+        "{}",
+        stdout(&out)
+    );
+    let sent = &params(&moto, "GetSessionToken")[0];
+    eqnice!("arn:aws:iam::123456789012:mfa/carol", sent["SerialNumber"]);
+    eqnice!("246810", sent["TokenCode"]);
+    // explain says where each value came from.
+    let json: serde_json::Value =
+        serde_json::from_slice(&run_ok(env.cmd().args(["explain", "ops", "--json"])).stdout)
+            .unwrap();
+    let mfa = &json["steps"][1];
+    eqnice!("ops", mfa["mfa_serial_profile"].as_str().unwrap());
+    eqnice!("carol", mfa["mfa_process_from"].as_str().unwrap());
+    eqnice!("echo 246810", mfa["mfa_process"].as_str().unwrap());
+    eqnice!("carol", json["region_from"].as_str().unwrap());
+    eqnice!("ops", json["steps"][2]["role_arn_from"].as_str().unwrap());
+    let text = stdout(&run_ok(env.cmd().args(["explain", "ops"])));
+    assert!(
+        text.contains("from mfa_serial of profile \"ops\"")
+            && text.contains("mfa_process `echo 246810` of profile \"carol\"")
+            && text.contains("region us-east-1 (from \"carol\")"),
+        "{text}"
+    );
+}
+
+/// admin has no region and assumes a role from base, which has one.
+const ADMIN: &str = "[profile base]\nregion = eu-west-1\n\
+     [profile admin]\nrole_arn = arn:aws:iam::123456789012:role/admin\nsource_profile = base\n\
+     external_id = fake-admin-external-id\nrole_session_name = admin-session\n";
+const OTHER_ROLE: &str = "arn:aws:iam::123456789012:role/other";
+
+#[test]
+fn dash_r_replaces_the_role_keeps_the_settings_and_has_its_own_cache_entry() {
+    let Some((moto, env)) = setup(ADMIN) else {
+        return;
+    };
+    let region = |args: &[&str]| {
+        let out = run_ok(
+            env.cmd()
+                .args(args)
+                .args(["--", "sh", "-c", "echo $AWS_REGION"]),
+        );
+        stdout(&out).trim().to_owned()
+    };
+    eqnice!("eu-west-1", region(&["-p", "admin"]));
+    eqnice!("eu-west-1", region(&["-p", "admin", "-r", OTHER_ROLE]));
+    // -r overrides admin's role_arn (no chain on top of it) and keeps admin's settings.
+    let sent: Vec<_> = params(&moto, "AssumeRole");
+    eqnice!(2, sent.len(), "{sent:?}");
+    eqnice!(OTHER_ROLE, sent[1]["RoleArn"]);
+    eqnice!("fake-admin-external-id", sent[1]["ExternalId"]);
+    eqnice!("admin-session", sent[1]["RoleSessionName"]);
+    // Both are cached, each under its own name: neither replaced the other.
+    moto.reset_calls();
+    eqnice!("eu-west-1", region(&["-p", "admin"]));
+    eqnice!("eu-west-1", region(&["-p", "admin", "-r", OTHER_ROLE]));
+    eqnice!(0, moto.count("AssumeRole"), "calls: {:?}", moto.calls());
+    // So does -d: one new call, the plain entry still serves the plain run.
+    region(&["-p", "admin", "-d", "15m"]);
+    region(&["-p", "admin"]);
+    eqnice!(1, moto.count("AssumeRole"), "calls: {:?}", moto.calls());
+    let last = params(&moto, "AssumeRole").pop().unwrap();
+    eqnice!("900", last["DurationSeconds"]);
+    // explain shows the plan the flags produce, under a name that says so.
+    let json: serde_json::Value = serde_json::from_slice(
+        &run_ok(
+            env.cmd()
+                .args(["explain", "-p", "admin", "-r", OTHER_ROLE, "--json"]),
+        )
+        .stdout,
+    )
+    .unwrap();
+    eqnice!(
+        format!("admin -r {OTHER_ROLE}"),
+        json["name"].as_str().unwrap()
+    );
+    eqnice!(OTHER_ROLE, json["steps"][1]["role_arn"].as_str().unwrap());
+    eqnice!("-r", json["steps"][1]["role_arn_from"].as_str().unwrap());
+    eqnice!("fresh", json["cache"]["state"].as_str().unwrap());
+}
+
+#[test]
+fn dash_s_with_dash_r_is_explained_and_cached_under_its_own_name() {
+    let Some((moto, env)) = setup("[profile base]\nregion = eu-west-1\n") else {
+        return;
+    };
+    let args = ["-s", "base", "-r", OTHER_ROLE];
+    let arn = caller_arn(&env, &args);
+    assert!(arn.contains(":assumed-role/other/"), "{arn}");
+    caller_arn(&env, &args);
+    eqnice!(1, moto.count("AssumeRole"));
+    let text = stdout(&run_ok(env.cmd().arg("explain").args(args)));
+    assert!(
+        text.starts_with(&format!(
+            "profile default -r {OTHER_ROLE} -s base  region eu-west-1 (from \"base\")"
+        )) && text.contains("cache: fresh"),
+        "{text}"
+    );
+    // The plain profile was not touched: its first run still calls STS.
+    run_ok(env.cmd().args(["-p", "base", "--", "true"]));
+    eqnice!(1, moto.count("GetSessionToken"));
+}
+
+/// A config whose profile `p{depth}` sits on a chain of `depth` roles down to `base`.
+fn deep_chain(depth: usize) -> String {
+    let mut config = String::from(
+        "[profile p0]\nrole_arn = arn:aws:iam::123456789012:role/r0\nsource_profile = base\n",
+    );
+    for i in 1..depth {
+        config.push_str(&format!(
+            "[profile p{i}]\nrole_arn = arn:aws:iam::123456789012:role/r{i}\nsource_profile = p{}\n",
+            i - 1
+        ));
+    }
+    config
+}
+
+#[test]
+fn a_chain_deeper_than_the_cap_is_refused_before_any_call() {
+    let Some((moto, env)) = setup(&deep_chain(2_000)) else {
+        return;
+    };
+    let out = util::run_fail(env.cmd().args(["-p", "p1999", "--", "true"]));
+    let err = stderr(&out);
+    assert!(
+        err.contains("\"p1999\"") && err.contains("more than 32 roles") && err.lines().count() == 1,
+        "{}",
+        util::describe(&out)
+    );
+    eqnice!(0, moto.calls().len(), "calls: {:?}", moto.calls());
+    // 32 roles are fine.
+    run_ok(env.cmd().args(["-p", "p31", "--", "true"]));
+    eqnice!(32, moto.count("AssumeRole"));
+}
+
+#[test]
+fn a_chain_ten_thousand_deep_is_one_line_not_a_crash() {
+    let env = TestEnv::new();
+    env.write_credentials(FAKE_KEYS);
+    env.write_config(&deep_chain(10_000));
+    for args in [
+        &["-p", "p9999", "--", "true"][..],
+        &["explain", "p9999"][..],
+    ] {
+        let out = util::run_code(env.cmd().args(args), 1);
+        let err = stderr(&out);
+        assert!(
+            err.starts_with("awsdo: could not resolve profile \"p9999\"")
+                && err.lines().count() == 1,
+            "{}",
+            util::describe(&out)
+        );
+    }
+}
