@@ -35,7 +35,7 @@ pwsh\t''
 env\t'KEY=value lines'
 json\t'One JSON object'"
 complete -c awsdo -n "__fish_awsdo_needs_command" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_needs_command" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_needs_command" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_needs_command" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_needs_command" -l login -d 'Open (or print, with no display) an AWS console sign-in URL for the credentials'
 complete -c awsdo -n "__fish_awsdo_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -57,7 +57,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s d -l duration -d 'S
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -65,7 +65,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s d -l duration -d 
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -l force -d 'Refresh even when the shell is up to date (used by `awsdo use`)'
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s h -l help -d 'Print help'
@@ -74,7 +74,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand status" -s d -l duration -d 
 complete -c awsdo -n "__fish_awsdo_using_subcommand status" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand status" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand status" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand status" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand status" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand status" -l names -d 'Print only the profile names, one per line (for shell completion)'
 complete -c awsdo -n "__fish_awsdo_using_subcommand status" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand status" -s h -l help -d 'Print help'
@@ -83,7 +83,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand credential-process" -s d -l 
 complete -c awsdo -n "__fish_awsdo_using_subcommand credential-process" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand credential-process" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand credential-process" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand credential-process" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand credential-process" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand credential-process" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand credential-process" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand console" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -91,7 +91,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand console" -s d -l duration -d
 complete -c awsdo -n "__fish_awsdo_using_subcommand console" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand console" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand console" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand console" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand console" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand console" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand console" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -99,7 +99,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s d -l duratio
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -107,7 +107,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s d -l duration -d 'Se
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -115,7 +115,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s d -l duration -d 'Se
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -l unset
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s h -l help -d 'Print help'
@@ -124,7 +124,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s d -l duration -d '
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -132,7 +132,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s d -l duration -d 
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -l all
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s h -l help -d 'Print help'
@@ -141,7 +141,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s d -l duration -d
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -l json
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s h -l help -d 'Print help'

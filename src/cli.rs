@@ -61,7 +61,7 @@ pub struct CredsArgs {
     #[arg(short = 'r', long, value_name = "ARN", global = true)]
     pub role_arn: Option<String>,
 
-    /// Profile whose credentials assume the role (overrides source_profile).
+    /// Profile whose credentials are used to assume the role (overrides source_profile).
     #[arg(short = 's', long, value_name = "NAME", global = true)]
     pub source_profile: Option<String>,
 

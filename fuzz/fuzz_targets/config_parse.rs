@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(set) => {
             for name in set.profile_names() {
                 if let Ok(p) = plan(&set, name, &Overrides::default()) {
-                    let _ = p.cache_key(&set);
+                    let _ = p.cache_key();
                 }
             }
             // A name no file defines, and names that look like paths, must be plain errors.
