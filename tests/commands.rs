@@ -82,7 +82,19 @@ fn explain_json(env: &TestEnv, args: &[&str]) -> Value {
         .keys()
         .map(String::as_str)
         .collect();
-    eqnice!("cache,profile,region,steps", keys.join(","));
+    // DESIGN §2's fields, plus awsdo's own: where the region came from, the plan's name, the
+    // flags that changed it and the selected profile's ca_bundle.
+    let documented = ["cache", "profile", "region", "steps"];
+    let extra = ["ca_bundle", "flags", "name", "region_from"];
+    for k in documented {
+        assert!(keys.contains(&k), "{k} missing: {v}");
+    }
+    for k in &keys {
+        assert!(
+            documented.contains(k) || extra.contains(k),
+            "unexpected field {k}: {v}"
+        );
+    }
     assert!(v["cache"].is_object(), "{v}");
     v
 }
