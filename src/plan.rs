@@ -421,16 +421,16 @@ pub fn plan_with_env(
 
 /// Where a value came from: a flag or a profile (by name).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum From {
+enum ValueFrom {
     Flag(&'static str),
     Profile(String),
 }
 
-impl From {
+impl ValueFrom {
     fn label(&self) -> String {
         match self {
-            From::Flag(f) => (*f).to_owned(),
-            From::Profile(p) => p.clone(),
+            ValueFrom::Flag(f) => (*f).to_owned(),
+            ValueFrom::Profile(p) => p.clone(),
         }
     }
 }
@@ -458,7 +458,7 @@ struct Link<'a> {
     /// `None` only for a selected profile that does not exist, used with `-r` and `-s`.
     profile: Option<&'a Profile>,
     /// The role this profile assumes and where its ARN came from; `None` at a plain source.
-    role: Option<(&'a str, From)>,
+    role: Option<(&'a str, ValueFrom)>,
     source: Via<'a>,
 }
 
@@ -511,8 +511,8 @@ impl<'a> Chain<'a> {
             let get = |key: &str| profile.and_then(|p| p.get(key)).filter(|v| !v.is_empty());
             let config_role = get("role_arn");
             let role = match (&flags.role_arn, config_role) {
-                (Some(r), _) => Some((r.as_str(), From::Flag("-r"))),
-                (None, Some(r)) => Some((r, From::Profile(name.to_owned()))),
+                (Some(r), _) => Some((r.as_str(), ValueFrom::Flag("-r"))),
+                (None, Some(r)) => Some((r, ValueFrom::Profile(name.to_owned()))),
                 (None, None) => None,
             };
             // Every link before this one assumes a role; the walk stays bounded.
@@ -590,11 +590,11 @@ impl<'a> Chain<'a> {
 
     /// Rule: `duration_seconds` belongs to the profile that assumes the role; `-d` replaces it
     /// for the final step (link 0).
-    fn duration(&self, link: usize) -> anyhow::Result<Option<(Duration, From)>> {
+    fn duration(&self, link: usize) -> anyhow::Result<Option<(Duration, ValueFrom)>> {
         if link == 0
             && let Some(d) = self.overrides.duration
         {
-            return Ok(Some((d, From::Flag("-d"))));
+            return Ok(Some((d, ValueFrom::Flag("-d"))));
         }
         let l = &self.links[link];
         let Some(v) = l.get("duration_seconds") else {
@@ -608,7 +608,7 @@ impl<'a> Chain<'a> {
         })?;
         Ok(Some((
             Duration::from_secs(secs),
-            From::Profile(l.name.to_owned()),
+            ValueFrom::Profile(l.name.to_owned()),
         )))
     }
 
@@ -627,7 +627,7 @@ impl<'a> Chain<'a> {
             (Some(n.clone()), MfaFrom::Flag, link)
         } else if let Some(s) = l.get("mfa_serial") {
             (Some(s.to_owned()), MfaFrom::Config, link)
-        } else if matches!(l.role, Some((_, From::Flag(_))))
+        } else if matches!(l.role, Some((_, ValueFrom::Flag(_))))
             && let Some(next) = self.links.get(link + 1)
             && next.role.is_none()
             && let Some(s) = next.get("mfa_serial")
