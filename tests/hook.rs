@@ -1094,14 +1094,29 @@ fn record(sh: Sh, name: &str, cmd: &str) -> String {
 
 /// After `awsdo use dev` (one line naming dev and its expiry), every switch that cannot
 /// complete — a typo, a source_profile loop, a refused config, MFA with no terminal and no
-/// code, STS down — returns 1 with one line and leaves AWS_PROFILE, the credentials, the
+/// code, an MFA code STS rejects (a fake STS), STS down — returns 1 with one line and leaves AWS_PROFILE, the credentials, the
 /// region and every AWSDO_* byte for byte as they were; the next prompt starts nothing; a
 /// later `awsdo use prod` works.
 fn check_atomic_use(sh: Sh) {
     let Some((moto, env)) = with_moto(sh) else {
         return;
     };
-    env.write_config(&format!("{}{BROKEN_PROFILES}", roles_config()));
+    let code = env.write_file("bin/mfa-code", "#!/bin/sh\necho 123456\n");
+    fs::set_permissions(&code, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.write_config(&format!(
+        "{}{BROKEN_PROFILES}[profile rejected]\nrole_arn = arn:aws:iam::123456789012:role/r\n\
+         source_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/bob\n\
+         mfa_process = {}\n",
+        roles_config(),
+        code.display()
+    ));
+    let rejecting = util::sts::FakeSts::start(|c| {
+        if c.param("TokenCode").is_some() {
+            util::sts::mfa_rejected()
+        } else {
+            util::sts::default_answer(c)
+        }
+    });
     let closed = format!("http://127.0.0.1:{}", closed_port());
     let mut script = format!(
         "{}__t_phase ok\nawsdo use dev\n__t_dump d0\n",
@@ -1112,6 +1127,10 @@ fn check_atomic_use(sh: Sh) {
         ("loop", "awsdo use loop1".to_owned()),
         ("refused", "awsdo use norole".to_owned()),
         ("mfa", "awsdo use mfa".to_owned()),
+        (
+            "rejected",
+            format!("AWS_ENDPOINT_URL={} awsdo use rejected", rejecting.url()),
+        ),
         (
             "sts",
             format!("AWS_ENDPOINT_URL={closed} AWSDO_HOOK_TIMEOUT=2s awsdo use prod"),
@@ -1147,6 +1166,7 @@ fn check_atomic_use(sh: Sh) {
         ("loop", "awsdo: could not resolve profile \"loop1\""),
         ("refused", "awsdo: could not resolve profile \"norole\""),
         ("mfa", "awsdo: could not"),
+        ("rejected", "awsdo: could not"),
         ("sts", "awsdo: could not"),
     ];
     for (name, start) in expected_err {
@@ -1161,7 +1181,7 @@ fn check_atomic_use(sh: Sh) {
     }
     assert!(phase(&out.stderr, "mfa").contains("MFA"), "{out:?}");
     eqnice!(
-        "typo rc=1\nloop rc=1\nrefused rc=1\nmfa rc=1\nsts rc=1\nprod rc=0\n",
+        "typo rc=1\nloop rc=1\nrefused rc=1\nmfa rc=1\nrejected rc=1\nsts rc=1\nprod rc=0\n",
         file(&env, "rcs")
     );
     // Nothing was recorded, nothing is retried: the prompt after the failures is silent.
@@ -1176,9 +1196,17 @@ fn check_atomic_use(sh: Sh) {
     eqnice!("prod", d_prod["AWSDO_PROFILE"]);
     eqnice!("us-west-2", d_prod["AWS_REGION"]);
     eqnice!(2, moto.count("AssumeRole"));
+    assert!(
+        rejecting
+            .calls()
+            .iter()
+            .any(|c| c.param("TokenCode") == Some("123456")),
+        "{:?}",
+        rejecting.actions()
+    );
     let n = sh.name();
     eqnice!(
-        format!("export {n} --atomic use\n").repeat(7).trim_end(),
+        format!("export {n} --atomic use\n").repeat(8).trim_end(),
         calls(&env).join("\n")
     );
 }
