@@ -73,6 +73,7 @@ Register-ArgumentCompleter -Native -CommandName 'awsdo' -ScriptBlock {
             break
         }
         'awsdo;export' {
+            [CompletionResult]::new('--atomic', '--atomic', [CompletionResultType]::ParameterName, 'Set by the hook''s `awsdo use` / `awsdo login`: a switch that cannot complete prints nothing and exits 1, so the shell stays as it was; `use` reports success in a line')
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Assume this role (overrides the profile''s role_arn)')
             [CompletionResult]::new('--role-arn', '--role-arn', [CompletionResultType]::ParameterName, 'Assume this role (overrides the profile''s role_arn)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Session length: 1h, 90m, 1h30m, 3600 or 3600s')

@@ -409,12 +409,16 @@ _awsdo() {
             return 0
             ;;
         awsdo__subcmd__export)
-            opts="-r -d -n -c -p -s -h --force --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help bash zsh fish pwsh"
+            opts="-r -d -n -c -p -s -h --force --atomic --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help bash zsh fish pwsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --atomic)
+                    COMPREPLY=($(compgen -W "use login" -- "${cur}"))
+                    return 0
+                    ;;
                 --role-arn)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -60,6 +60,8 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s p -l profile -d 'Pr
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s h -l help -d 'Print help'
+complete -c awsdo -n "__fish_awsdo_using_subcommand export" -l atomic -d 'Set by the hook\'s `awsdo use` / `awsdo login`: a switch that cannot complete prints nothing and exits 1, so the shell stays as it was; `use` reports success in a line' -r -f -a "use\t''
+login\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s d -l duration -d 'Session length: 1h, 90m, 1h30m, 3600 or 3600s' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r

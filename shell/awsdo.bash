@@ -24,22 +24,29 @@ __awsdo_exe='@AWSDO_EXE@'
 # Running the binary
 # ---------------------------------------------------------------------------
 
-# Runs the binary with "$@" and evaluates its standard output with SIGINT ignored, so Ctrl-C
-# cannot leave half a credential set behind; then puts the user's INT trap back.
+# Runs "$@" with SIGINT ignored, so Ctrl-C cannot leave half a credential set behind; then
+# puts the user's INT trap back. Returns the status of "$@".
+__awsdo_held() {
+  local __awsdo_rc=0 __awsdo_int
+  # `trap -p` in a command substitution reports the parent shell's traps (POSIX `save=$(trap)`).
+  __awsdo_int=$(\builtin trap -p INT)
+  \builtin trap '' INT
+  "$@" || __awsdo_rc=$?
+  if [[ -n ${__awsdo_int} ]]; then
+    \builtin eval "${__awsdo_int}"
+  else
+    \builtin trap - INT
+  fi
+  return "${__awsdo_rc}"
+}
+
+# Runs the binary with "$@" and evaluates its standard output (see __awsdo_held).
 # Returns the binary's status, or eval's when the binary succeeded.
 __awsdo_apply() {
-  local __awsdo_out __awsdo_rc=0 __awsdo_eval_rc=0 __awsdo_int
+  local __awsdo_out __awsdo_rc=0 __awsdo_eval_rc=0
   __awsdo_out=$(\command "${__awsdo_exe}" "$@") || __awsdo_rc=$?
   if [[ -n ${__awsdo_out} ]]; then
-    # `trap -p` in a command substitution reports the parent shell's traps (POSIX `save=$(trap)`).
-    __awsdo_int=$(\builtin trap -p INT)
-    \builtin trap '' INT
-    \builtin eval "${__awsdo_out}" || __awsdo_eval_rc=$?
-    if [[ -n ${__awsdo_int} ]]; then
-      \builtin eval "${__awsdo_int}"
-    else
-      \builtin trap - INT
-    fi
+    __awsdo_held builtin eval "${__awsdo_out}" || __awsdo_eval_rc=$?
   fi
   if ((__awsdo_rc == 0)); then
     __awsdo_rc=${__awsdo_eval_rc}
@@ -86,23 +93,60 @@ __awsdo_hook() {
 # awsdo use
 # ---------------------------------------------------------------------------
 
+# Sets AWS_PROFILE to $1 (empty: unsets it) where the user's value lives: `export` inside a
+# function changes the nearest AWS_PROFILE in scope, a caller's `local -x`/`declare -x` included.
+# Unsetting a caller's local makes bash's outer value visible again (and bash 5's
+# localvar_unset hides it from expansions but still passes it to commands), so every layer
+# goes: no AWS_PROFILE stays visible to commands.
+__awsdo_set_profile() {
+  if [[ -n ${1} ]]; then
+    \builtin export AWS_PROFILE="${1}"
+  else
+    while [[ -n ${AWS_PROFILE+set} ]]; do
+      \builtin unset -v AWS_PROFILE 2>/dev/null || return
+    done
+  fi
+}
+
+# Switches this shell to profile $1 (empty: no profile) as one step; $2 is use or login.
+# The binary works out the whole change with the target in its own environment only; the
+# shell changes AWS_PROFILE and the credentials together, and only when that succeeded.
+# A failure leaves AWS_PROFILE, the credentials, the region and AWSDO_* exactly as they were,
+# and returns 1 after one line on stderr.
+__awsdo_switch() {
+  local __awsdo_out __awsdo_decl
+  # `declare -rx AWS_PROFILE=...`: the attributes, without ${var@a} (bash 4.4).
+  __awsdo_decl=$(\builtin declare -p AWS_PROFILE 2>/dev/null) || :
+  __awsdo_decl=${__awsdo_decl#declare -}
+  if [[ ${__awsdo_decl%% *} == *r* ]]; then
+    \builtin printf 'awsdo: could not switch profile: AWS_PROFILE is read-only in this shell\n' >&2
+    return 1
+  fi
+  __awsdo_out=$(AWS_PROFILE="${1}" \command "${__awsdo_exe}" export bash --atomic "${2}") || return
+  __awsdo_held __awsdo_commit "${1}" "${__awsdo_out}"
+}
+
+# The second half of __awsdo_switch: $1 the profile, $2 the statements.
+__awsdo_commit() {
+  __awsdo_set_profile "${1}" || return
+  \builtin eval "${2}"
+}
+
 # `awsdo use PROFILE` / `awsdo use --unset` change this shell, so they must be a function.
 # `function` keyword: an alias named awsdo cannot break the definition.
 function awsdo {
   if [[ ${1-} == use && $# -eq 1 ]]; then
     \command "${__awsdo_exe}" status
   elif [[ ${1-} == use && $# -eq 2 && ${2} == --unset ]]; then
-    \builtin unset -v AWS_PROFILE
-    __awsdo_apply export bash --force
-  elif [[ ${1-} == use && $# -eq 2 && ${2} != -* ]]; then
-    \builtin export AWS_PROFILE="${2}"
-    __awsdo_apply export bash --force
+    __awsdo_switch '' use
+  elif [[ ${1-} == use && $# -eq 2 && -n ${2} && ${2} != -* ]]; then
+    __awsdo_switch "${2}" use
   elif [[ ${1-} == login ]]; then
     # The cache now holds fresh credentials: bring this shell up to date at once instead of
     # keeping the old ones until the next renewal.
     \command "${__awsdo_exe}" "$@" || return
     if [[ -n ${AWS_PROFILE-} ]]; then
-      __awsdo_apply export bash --force
+      __awsdo_switch "${AWS_PROFILE}" login
     fi
   else
     \command "${__awsdo_exe}" "$@"

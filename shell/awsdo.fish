@@ -89,20 +89,73 @@ end
 # awsdo use
 # ---------------------------------------------------------------------------
 
+# Sets AWS_PROFILE to $argv[1] (no argument: erases it) in the scope where the user's value
+# lives. --no-scope-shadowing (here and in its callers) lets it see a calling function's
+# locals: a local is changed or erased in place (`set -x` without a scope changes the innermost
+# one), a global is changed, and a universal one (shared by every fish session and kept on
+# disk) is never rewritten silently: `use` hides it behind a global for this shell, and
+# `use --unset` erases it (fish passes an exported universal to commands even behind an
+# unexported global, so erasing is the only way none is visible), saying so on stderr.
+function __awsdo_set_profile --no-scope-shadowing
+    set -g __awsdo_busy 1
+    if set -q argv[1]
+        if set -q -l AWS_PROFILE
+            set -x AWS_PROFILE $argv[1]
+        else
+            if not set -q -g AWS_PROFILE; and set -q -U AWS_PROFILE
+                printf 'awsdo: this shell now uses AWS_PROFILE=%s; the universal AWS_PROFILE (%s) is unchanged for other fish sessions\n' $argv[1] "$AWS_PROFILE" >&2
+            end
+            set -gx AWS_PROFILE $argv[1]
+        end
+    else
+        set -e -l AWS_PROFILE
+        set -e -g AWS_PROFILE
+        if set -q -U AWS_PROFILE
+            printf 'awsdo: erased the universal AWS_PROFILE (%s): every fish session loses it\n' "$AWS_PROFILE" >&2
+            set -e -U AWS_PROFILE
+        end
+    end
+    set -e -g __awsdo_busy
+end
+
+# Switches this shell to profile $argv[1] ('': no profile) as one step; $argv[2] is use or
+# login. The binary works out the whole change with the target in its own environment only;
+# the shell changes AWS_PROFILE and the credentials together, with Ctrl-C held back (see
+# __awsdo_apply), and only when that succeeded. A failure leaves AWS_PROFILE, the
+# credentials, the region and AWSDO_* exactly as they were, and returns 1 after one line.
+function __awsdo_switch --no-scope-shadowing
+    set -l __awsdo_out
+    # `NAME=value command` sets a block-local AWS_PROFILE, which fires the --on-variable
+    # handler: __awsdo_busy keeps it from switching the shell behind this function's back.
+    set -g __awsdo_busy 1
+    AWS_PROFILE=$argv[1] command $__awsdo_exe export fish --atomic $argv[2] | read -z __awsdo_out
+    set -l __awsdo_rc $pipestatus[1]
+    set -e -g __awsdo_busy
+    if test $__awsdo_rc -ne 0
+        return $__awsdo_rc
+    end
+    function __awsdo_hold_int --on-signal INT
+    end
+    if test -n "$argv[1]"
+        __awsdo_set_profile $argv[1]
+    else
+        __awsdo_set_profile
+    end
+    printf '%s' $__awsdo_out | source
+    set __awsdo_rc $status
+    functions --erase __awsdo_hold_int
+    return $__awsdo_rc
+end
+
 # `awsdo use PROFILE` / `awsdo use --unset` change this shell, so they must be a function.
-function awsdo --description 'awsdo; `awsdo use PROFILE` switches this shell'
+# --no-scope-shadowing: called from a function, it sees that function's local AWS_PROFILE.
+function awsdo --no-scope-shadowing --description 'awsdo; `awsdo use PROFILE` switches this shell'
     if test "$argv[1]" = use; and test (count $argv) -eq 1
         command $__awsdo_exe status
     else if test "$argv[1]" = use; and test (count $argv) -eq 2; and test "$argv[2]" = --unset
-        set -g __awsdo_busy 1
-        set -e -g AWS_PROFILE
-        set -e -g __awsdo_busy
-        __awsdo_apply export fish --force
-    else if test "$argv[1]" = use; and test (count $argv) -eq 2; and not string match -q -- '-*' $argv[2]
-        set -g __awsdo_busy 1
-        set -gx AWS_PROFILE $argv[2]
-        set -e -g __awsdo_busy
-        __awsdo_apply export fish --force
+        __awsdo_switch '' use
+    else if test "$argv[1]" = use; and test (count $argv) -eq 2; and test -n "$argv[2]"; and not string match -q -- '-*' $argv[2]
+        __awsdo_switch $argv[2] use
     else if test "$argv[1]" = login
         # The cache now holds fresh credentials: bring this shell up to date at once instead
         # of keeping the old ones until the next renewal.
@@ -112,7 +165,7 @@ function awsdo --description 'awsdo; `awsdo use PROFILE` switches this shell'
             return $__awsdo_rc
         end
         if test -n "$AWS_PROFILE"
-            __awsdo_apply export fish --force
+            __awsdo_switch "$AWS_PROFILE" login
         end
     else
         command $__awsdo_exe $argv

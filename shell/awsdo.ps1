@@ -30,23 +30,72 @@ $global:__awsdo_exe = '@AWSDO_EXE@'
 function global:__awsdo_apply {
     $out = & $global:__awsdo_exe @args
     $rc = $LASTEXITCODE
-    $code = $out | Out-String
-    if ($code.Trim().Length -gt 0) {
+    __awsdo_invoke -Code ($out | Out-String)
+    $global:LASTEXITCODE = $rc
+}
+
+# Runs $First (if given), then evaluates $Code, with Ctrl-C held back as in __awsdo_apply.
+function global:__awsdo_invoke {
+    param([string]$Code, [scriptblock]$First)
+    if ($null -eq $First -and $Code.Trim().Length -eq 0) {
+        return
+    }
+    $held = $null
+    try {
+        # Throws without a console (redirected input): then there is no Ctrl-C to hold.
+        $held = [Console]::TreatControlCAsInput
+        [Console]::TreatControlCAsInput = $true
+    } catch {
         $held = $null
-        try {
-            # Throws without a console (redirected input): then there is no Ctrl-C to hold.
-            $held = [Console]::TreatControlCAsInput
-            [Console]::TreatControlCAsInput = $true
-        } catch {
-            $held = $null
+    }
+    try {
+        if ($null -ne $First) {
+            & $First
         }
-        try {
-            Invoke-Expression -Command $code
-        } finally {
-            if ($null -ne $held) {
-                [Console]::TreatControlCAsInput = $held
-            }
+        if ($Code.Trim().Length -gt 0) {
+            Invoke-Expression -Command $Code
         }
+    } finally {
+        if ($null -ne $held) {
+            [Console]::TreatControlCAsInput = $held
+        }
+    }
+}
+
+# Switches this session to profile $Name ('': no profile) as one step; $Why is use or login.
+# The binary works out the whole change while AWS_PROFILE holds the target (PowerShell has
+# no per-command environment, so the old value is put back at once, whatever happens); the
+# session changes AWS_PROFILE and the credentials together, and only when that succeeded.
+# A failure leaves AWS_PROFILE, the credentials, the region and AWSDO_* exactly as they were.
+# Sets $global:LASTEXITCODE to the binary's status.
+function global:__awsdo_switch {
+    param([string]$Name, [string]$Why)
+    $had = Test-Path -LiteralPath Env:AWS_PROFILE
+    $old = $Env:AWS_PROFILE
+    $rc = 1
+    $out = $null
+    try {
+        if ($Name) {
+            $Env:AWS_PROFILE = $Name
+        } else {
+            Remove-Item -LiteralPath Env:AWS_PROFILE -ErrorAction SilentlyContinue
+        }
+        $out = & $global:__awsdo_exe export pwsh --atomic $Why
+        $rc = $LASTEXITCODE
+    } finally {
+        if ($had) {
+            $Env:AWS_PROFILE = $old
+        } else {
+            Remove-Item -LiteralPath Env:AWS_PROFILE -ErrorAction SilentlyContinue
+        }
+    }
+    if ($rc -eq 0) {
+        $first = if ($Name) {
+            { $Env:AWS_PROFILE = $Name }.GetNewClosure()
+        } else {
+            { Remove-Item -LiteralPath Env:AWS_PROFILE -ErrorAction SilentlyContinue }
+        }
+        __awsdo_invoke -Code ($out | Out-String) -First $first
     }
     $global:LASTEXITCODE = $rc
 }
@@ -90,20 +139,20 @@ function global:awsdo {
         return
     }
     if ($isUse -and $args.Count -eq 2 -and "$($args[1])" -ceq '--unset') {
-        Remove-Item -LiteralPath Env:AWS_PROFILE -ErrorAction SilentlyContinue
-    } elseif ($isUse -and $args.Count -eq 2 -and -not "$($args[1])".StartsWith('-')) {
-        $Env:AWS_PROFILE = "$($args[1])"
+        __awsdo_switch -Name '' -Why use
+    } elseif ($isUse -and $args.Count -eq 2 -and "$($args[1])" -and -not "$($args[1])".StartsWith('-')) {
+        __awsdo_switch -Name "$($args[1])" -Why use
     } elseif ($args.Count -ge 1 -and "$($args[0])" -ceq 'login') {
         # The cache now holds fresh credentials: bring this session up to date at once.
         & $global:__awsdo_exe @args
         if ($global:LASTEXITCODE -ne 0 -or -not $Env:AWS_PROFILE) {
             return
         }
+        __awsdo_switch -Name "$Env:AWS_PROFILE" -Why login
     } else {
         & $global:__awsdo_exe @args
         return
     }
-    __awsdo_apply export pwsh --force
     if ($global:LASTEXITCODE -ne 0) {
         Write-Error -Message "awsdo $($args[0]): exit status $global:LASTEXITCODE"
     }

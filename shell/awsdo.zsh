@@ -71,23 +71,50 @@ __awsdo_hook() {
 # awsdo use
 # ---------------------------------------------------------------------------
 
+# Switches this shell to profile $1 (empty: no profile) as one step; $2 is use or login.
+# The binary works out the whole change with the target in its own environment only; the
+# shell changes AWS_PROFILE and the credentials together, with SIGINT ignored, and only when
+# that succeeded. A failure leaves AWS_PROFILE, the credentials, the region and AWSDO_*
+# exactly as they were, and returns 1 after one line on stderr.
+#
+# AWS_PROFILE changes where the user's value lives: `export` (typeset -gx) changes the nearest
+# AWS_PROFILE in scope, a caller's `local -x` included (`typeset -x` in a function is global
+# under the default GLOBAL_EXPORT option), and `unset` of a caller's local hides it without
+# bringing an outer value back; the loop only matters if that ever changes.
+__awsdo_switch() {
+  emulate -L zsh
+  local __awsdo_out
+  if [[ ${(t)AWS_PROFILE} == *readonly* ]]; then
+    print -ru2 -- 'awsdo: could not switch profile: AWS_PROFILE is read-only in this shell'
+    return 1
+  fi
+  __awsdo_out=$(AWS_PROFILE=$1 command "$__awsdo_exe" export zsh --atomic "$2") || return
+  trap '' INT
+  if [[ -n $1 ]]; then
+    export AWS_PROFILE="$1" || return
+  else
+    while (( ${+AWS_PROFILE} )); do
+      unset -v AWS_PROFILE 2>/dev/null || return
+    done
+  fi
+  eval "$__awsdo_out"
+}
+
 # `awsdo use PROFILE` / `awsdo use --unset` change this shell, so they must be a function.
 function awsdo {
   emulate -L zsh
   if [[ ${1-} == use && $# -eq 1 ]]; then
     command "$__awsdo_exe" status
   elif [[ ${1-} == use && $# -eq 2 && $2 == --unset ]]; then
-    unset -v AWS_PROFILE
-    __awsdo_apply export zsh --force
-  elif [[ ${1-} == use && $# -eq 2 && $2 != -* ]]; then
-    export AWS_PROFILE="$2"
-    __awsdo_apply export zsh --force
+    __awsdo_switch '' use
+  elif [[ ${1-} == use && $# -eq 2 && -n $2 && $2 != -* ]]; then
+    __awsdo_switch "$2" use
   elif [[ ${1-} == login ]]; then
     # The cache now holds fresh credentials: bring this shell up to date at once instead of
     # keeping the old ones until the next renewal.
     command "$__awsdo_exe" "$@" || return
     if [[ -n ${AWS_PROFILE-} ]]; then
-      __awsdo_apply export zsh --force
+      __awsdo_switch "$AWS_PROFILE" login
     fi
   else
     command "$__awsdo_exe" "$@"

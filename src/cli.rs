@@ -114,6 +114,10 @@ pub enum Command {
         /// Refresh even when the shell is up to date (used by `awsdo use`).
         #[arg(long)]
         force: bool,
+        /// Set by the hook's `awsdo use` / `awsdo login`: a switch that cannot complete prints
+        /// nothing and exits 1, so the shell stays as it was; `use` reports success in a line.
+        #[arg(long, hide = true, value_parser = ["use", "login"])]
+        atomic: Option<String>,
     },
     /// Switch this shell's profile now (a shell function installed by the hook).
     #[command(after_help = "Example:\n  awsdo use prod && terraform plan")]

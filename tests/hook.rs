@@ -366,6 +366,9 @@ per_shell! {
     hostile_values_round_trip_and_run_nothing => check_hostile_values;
     status_and_user_int_trap_survive_a_real_switch => check_status_and_trap;
     login_through_the_function_updates_the_shell => check_login;
+    issue9_failed_use_leaves_the_shell_exactly_as_it_was => check_atomic_use;
+    issue9_failed_login_through_the_function_changes_nothing => check_atomic_login;
+    issue9_use_inside_a_function_changes_its_local_profile => check_function_local;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,7 +441,13 @@ fn check_use_and_aws_cli(sh: Sh) {
     );
     let out = run(&env, sh, &script, &[("AWS_DEFAULT_REGION", "us-east-1")]);
     assert_ok(&out, "use");
-    eqnice!("", util::stderr(&out));
+    let err = util::stderr(&out);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("awsdo: using profile \"prod\", valid for ")),
+        "{err}"
+    );
     let arn = file(&env, "arn");
     assert!(arn.contains(":assumed-role/prod-role/"), "{arn}");
     eqnice!(1, moto.count("AssumeRole"));
@@ -459,15 +468,16 @@ fn check_use_and_aws_cli(sh: Sh) {
     eqnice!("us-west-2", d1["AWS_DEFAULT_REGION"]);
     let d2 = aws_vars(&dump(&env, "d2"));
     eqnice!("{\"AWS_DEFAULT_REGION\": \"us-east-1\"}", format!("{d2:?}"));
-    // A failed `awsdo use` fails the command line and leaves no other profile's keys.
+    // A failed `awsdo use` fails the command line and leaves the shell on prod.
     let d3 = aws_vars(&dump(&env, "d3"));
-    eqnice!("nope", d3["AWSDO_PROFILE"]);
-    assert!(!d3.contains_key("AWS_ACCESS_KEY_ID"), "{d3:?}");
-    eqnice!("us-east-1", d3["AWS_DEFAULT_REGION"]);
+    eqnice!("prod", d3["AWS_PROFILE"]);
+    eqnice!("prod", d3["AWSDO_PROFILE"]);
+    assert_holds(&d3, &cached(&env, "prod"));
+    eqnice!("us-west-2", d3["AWS_DEFAULT_REGION"]);
     assert!(file(&env, "use-err").starts_with("awsdo: could not find profile \"nope\""));
     let name = sh.name();
     eqnice!(
-        format!("export {name} --force\n").repeat(4).trim_end(),
+        format!("export {name} --atomic use\n").repeat(4).trim_end(),
         calls(&env).join("\n")
     );
 }
@@ -1048,6 +1058,415 @@ fn check_login(sh: Sh) {
         "{e2}"
     );
     assert_eq!(e2.lines().count(), 1, "{e2}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// An atomic switch (issue 9, item 2; DESIGN §6 "A switch is atomic")
+// ---------------------------------------------------------------------------------------------
+
+/// Profiles that cannot produce credentials, each in its own way.
+const BROKEN_PROFILES: &str = "[profile loop1]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = loop2\n\
+     [profile loop2]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = loop1\n\
+     [profile norole]\nrole_arn = arn:aws:iam::123456789012:role/c\nregion = eu-west-1\n";
+
+/// A port on loopback where nothing listens.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The `HH:MM` (UTC) of an RFC 3339 UTC timestamp such as `2026-11-30T01:02:03Z`.
+fn hh_mm(rfc3339: &str) -> &str {
+    rfc3339.get(11..16).expect("an RFC 3339 timestamp")
+}
+
+/// The statement that runs `cmd` and appends `NAME rc=STATUS` to `rcs` (fish spells `$?`
+/// as `$status`; `||` keeps bash's and zsh's -e from ending the script).
+fn record(sh: Sh, name: &str, cmd: &str) -> String {
+    match sh {
+        Sh::Fish => format!("{cmd}; echo \"{name} rc=$status\" >> rcs\n"),
+        _ => format!("{cmd} && echo \"{name} rc=0\" >> rcs || echo \"{name} rc=$?\" >> rcs\n"),
+    }
+}
+
+/// After `awsdo use dev` (one line naming dev and its expiry), every switch that cannot
+/// complete — a typo, a source_profile loop, a refused config, MFA with no terminal and no
+/// code, an MFA code STS rejects (a fake STS), STS down — returns 1 with one line and leaves AWS_PROFILE, the credentials, the
+/// region and every AWSDO_* byte for byte as they were; the next prompt starts nothing; a
+/// later `awsdo use prod` works.
+fn check_atomic_use(sh: Sh) {
+    let Some((moto, env)) = with_moto(sh) else {
+        return;
+    };
+    let code = env.write_file("bin/mfa-code", "#!/bin/sh\necho 123456\n");
+    fs::set_permissions(&code, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    env.write_config(&format!(
+        "{}{BROKEN_PROFILES}[profile rejected]\nrole_arn = arn:aws:iam::123456789012:role/r\n\
+         source_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/bob\n\
+         mfa_process = {}\n",
+        roles_config(),
+        code.display()
+    ));
+    let rejecting = util::sts::FakeSts::start(|c| {
+        if c.param("TokenCode").is_some() {
+            util::sts::mfa_rejected()
+        } else {
+            util::sts::default_answer(c)
+        }
+    });
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let mut script = format!(
+        "{}__t_phase ok\nawsdo use dev\n__t_dump d0\n",
+        logged_hook(&env, sh)
+    );
+    let failing = [
+        ("typo", "awsdo use devv".to_owned()),
+        ("loop", "awsdo use loop1".to_owned()),
+        ("refused", "awsdo use norole".to_owned()),
+        ("mfa", "awsdo use mfa".to_owned()),
+        (
+            "rejected",
+            format!("AWS_ENDPOINT_URL={} awsdo use rejected", rejecting.url()),
+        ),
+        (
+            "sts",
+            format!("AWS_ENDPOINT_URL={closed} AWSDO_HOOK_TIMEOUT=2s awsdo use prod"),
+        ),
+    ];
+    for (name, cmd) in &failing {
+        script.push_str(&format!("__t_phase {name}\n"));
+        script.push_str(&record(sh, name, cmd));
+        script.push_str(&format!("__t_dump d-{name}\n"));
+    }
+    script.push_str("__t_phase prompt\n__t_fire\n__t_dump d-prompt\n__t_phase prod\n");
+    script.push_str(&record(sh, "prod", "awsdo use prod"));
+    script.push_str("__t_dump d-prod\n");
+    let out = run(&env, sh, &script, &[("AWS_REGION", "ap-south-1")]);
+    assert_ok(&out, "atomic use");
+
+    let dev = cached(&env, "dev");
+    eqnice!(
+        format!(
+            "awsdo: using profile \"dev\", valid for 1h (until {} UTC)\n",
+            hh_mm(&dev["Expiration"])
+        ),
+        phase(&out.stderr, "ok")
+            .replace("valid for 59m", "valid for 1h")
+            .replace("valid for 60m", "valid for 1h")
+    );
+    let d0 = aws_vars(&dump(&env, "d0"));
+    assert_holds(&d0, &dev);
+    eqnice!("dev", d0["AWS_PROFILE"]);
+    eqnice!("eu-west-1", d0["AWS_REGION"]);
+    let expected_err = [
+        ("typo", "awsdo: could not find profile \"devv\""),
+        ("loop", "awsdo: could not resolve profile \"loop1\""),
+        ("refused", "awsdo: could not resolve profile \"norole\""),
+        ("mfa", "awsdo: could not"),
+        ("rejected", "awsdo: could not"),
+        ("sts", "awsdo: could not"),
+    ];
+    for (name, start) in expected_err {
+        let err = phase(&out.stderr, name);
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.starts_with(start), "{name}: {err}");
+        eqnice!(
+            format!("{d0:#?}"),
+            format!("{:#?}", aws_vars(&dump(&env, &format!("d-{name}")))),
+            "{name}: the shell changed"
+        );
+    }
+    assert!(phase(&out.stderr, "mfa").contains("MFA"), "{out:?}");
+    eqnice!(
+        "typo rc=1\nloop rc=1\nrefused rc=1\nmfa rc=1\nrejected rc=1\nsts rc=1\nprod rc=0\n",
+        file(&env, "rcs")
+    );
+    // Nothing was recorded, nothing is retried: the prompt after the failures is silent.
+    eqnice!("", phase(&out.stderr, "prompt"));
+    eqnice!(
+        format!("{d0:#?}"),
+        format!("{:#?}", aws_vars(&dump(&env, "d-prompt")))
+    );
+    let d_prod = aws_vars(&dump(&env, "d-prod"));
+    assert_holds(&d_prod, &cached(&env, "prod"));
+    eqnice!("prod", d_prod["AWS_PROFILE"]);
+    eqnice!("prod", d_prod["AWSDO_PROFILE"]);
+    eqnice!("us-west-2", d_prod["AWS_REGION"]);
+    eqnice!(2, moto.count("AssumeRole"));
+    assert!(
+        rejecting
+            .calls()
+            .iter()
+            .any(|c| c.param("TokenCode") == Some("123456")),
+        "{:?}",
+        rejecting.actions()
+    );
+    let n = sh.name();
+    eqnice!(
+        format!("export {n} --atomic use\n").repeat(8).trim_end(),
+        calls(&env).join("\n")
+    );
+}
+
+/// `awsdo login` through the function: a login that fails (unknown profile, MFA with no
+/// terminal) changes nothing; a login that succeeds but whose refresh of the shell's own
+/// profile fails (STS down, its cache gone) changes nothing either; both return 1.
+fn check_atomic_login(sh: Sh) {
+    let Some((_moto, env)) = with_moto(sh) else {
+        return;
+    };
+    let (json, _) = process_json("AKIAFAKEPROCESS00001", "fake-secret", "fake-token");
+    env.write_config(&format!(
+        "{}{}",
+        roles_config(),
+        credential_process_profile(&env, "cp", &json, "eu-west-1")
+    ));
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let mut script = format!("{}awsdo use dev\n__t_dump d0\n", logged_hook(&env, sh));
+    for (name, cmd) in [
+        ("unknown", "awsdo login devv".to_owned()),
+        ("mfa", "awsdo login mfa".to_owned()),
+        (
+            "refresh",
+            format!(
+                "command rm -f \"$AWSDO_CACHE_DIR\"/profile.dev.json\n\
+                 AWS_ENDPOINT_URL={closed} AWSDO_HOOK_TIMEOUT=2s awsdo login cp"
+            ),
+        ),
+    ] {
+        script.push_str(&format!("__t_phase {name}\n"));
+        script.push_str(&record(sh, name, &cmd));
+        script.push_str(&format!("__t_dump d-{name}\n"));
+    }
+    let out = run(&env, sh, &script, &[]);
+    assert_ok(&out, "atomic login");
+    // (dev's cache entry is gone by now: the keys are checked by their shape.)
+    let d0 = aws_vars(&dump(&env, "d0"));
+    eqnice!("dev", d0["AWSDO_PROFILE"]);
+    assert!(d0["AWS_ACCESS_KEY_ID"].starts_with("ASIA"), "{d0:?}");
+    eqnice!("unknown rc=1\nmfa rc=1\nrefresh rc=1\n", file(&env, "rcs"));
+    for name in ["unknown", "mfa", "refresh"] {
+        eqnice!(
+            format!("{d0:#?}"),
+            format!("{:#?}", aws_vars(&dump(&env, &format!("d-{name}")))),
+            "{name}: the shell changed"
+        );
+    }
+    for name in ["unknown", "mfa"] {
+        let err = phase(&out.stderr, name);
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.starts_with("awsdo: could not"), "{name}: {err}");
+    }
+    // The login itself worked and says so; the refresh that failed says why.
+    let err = phase(&out.stderr, "refresh");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("awsdo: logged in to profile \"cp\""),
+        "{err}"
+    );
+    assert!(lines[1].starts_with("awsdo: could not"), "{err}");
+    let n = sh.name();
+    eqnice!(
+        format!("export {n} --atomic use\nexport {n} --atomic login"),
+        calls(&env)
+            .iter()
+            .filter(|c| c.starts_with("export"))
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where AWS_PROFILE lives (issue 9, item 3; DESIGN §6 "fish keeps variables in ... scopes")
+// ---------------------------------------------------------------------------------------------
+
+/// Inside a function with its own exported AWS_PROFILE (bash `local -x`, zsh `local -x`, fish
+/// `set -lx`), `awsdo use prod` changes that one, so the function's commands run as prod with
+/// prod's keys; `awsdo use --unset` leaves no AWS_PROFILE visible to them and no keys. After
+/// the function: bash and fish cannot hide an outer value behind an erased local from
+/// commands, so `--unset` removed every layer; zsh hides the local alone, and the outer dev
+/// is back (the next prompt exports it again).
+fn check_function_local(sh: Sh) {
+    if !util::require(sh.name()) {
+        return;
+    }
+    let env = TestEnv::new();
+    let mut config = String::new();
+    for (name, key) in [
+        ("dev", "AKIAFAKEDEV000000001"),
+        ("prod", "AKIAFAKEPROD00000001"),
+    ] {
+        let (json, _) = process_json(key, "fake-secret", "fake-token");
+        config.push_str(&credential_process_profile(&env, name, &json, "eu-west-1"));
+    }
+    env.write_config(&config);
+    let body = "awsdo use prod\n__t_dump in1\nawsdo use --unset\n__t_dump in2\n";
+    let f = match sh {
+        Sh::Bash => format!("__t_f() {{\nlocal -x AWS_PROFILE=dev\n{body}}}\n"),
+        Sh::Zsh => format!("__t_f() {{\nlocal -x AWS_PROFILE=dev\n{body}}}\n"),
+        Sh::Fish => format!("function __t_f\nset -lx AWS_PROFILE dev\n{body}end\n"),
+    };
+    let script = format!(
+        "{}{f}__t_set AWS_PROFILE dev\n__t_fire\n__t_f\n__t_dump after\n",
+        logged_hook(&env, sh)
+    );
+    let out = run(&env, sh, &script, &[]);
+    assert_ok(&out, "function local");
+    let in1 = aws_vars(&dump(&env, "in1"));
+    eqnice!("prod", in1["AWS_PROFILE"]);
+    eqnice!("AKIAFAKEPROD00000001", in1["AWS_ACCESS_KEY_ID"]);
+    eqnice!("{}", format!("{:?}", aws_vars(&dump(&env, "in2"))));
+    let after = aws_vars(&dump(&env, "after"));
+    match sh {
+        Sh::Zsh => eqnice!("{\"AWS_PROFILE\": \"dev\"}", format!("{after:?}")),
+        _ => eqnice!("{}", format!("{after:?}")),
+    }
+}
+
+/// bash and zsh: a read-only AWS_PROFILE cannot be switched or unset: `awsdo use` says so in
+/// one line, returns 1, and changes nothing.
+fn check_read_only(sh: Sh) {
+    if !util::require(sh.name()) {
+        return;
+    }
+    let env = TestEnv::new();
+    let (json, _) = process_json("AKIAFAKEDEV000000001", "fake-secret", "fake-token");
+    env.write_config(&credential_process_profile(&env, "dev", &json, "eu-west-1"));
+    let readonly = match sh {
+        Sh::Zsh => "typeset -r AWS_PROFILE",
+        _ => "readonly AWS_PROFILE",
+    };
+    let script = format!(
+        "{}awsdo use dev\n{readonly}\n__t_dump d0\n__t_phase unset\n{}__t_dump d1\n\
+         __t_phase use\n{}__t_dump d2\n",
+        logged_hook(&env, sh),
+        record(sh, "unset", "awsdo use --unset"),
+        record(sh, "use", "awsdo use dev"),
+    );
+    let out = run(&env, sh, &script, &[]);
+    assert_ok(&out, "read-only");
+    eqnice!("unset rc=1\nuse rc=1\n", file(&env, "rcs"));
+    let line = "awsdo: could not switch profile: AWS_PROFILE is read-only in this shell\n";
+    eqnice!(line, phase(&out.stderr, "unset"));
+    eqnice!(line, phase(&out.stderr, "use"));
+    let d0 = aws_vars(&dump(&env, "d0"));
+    eqnice!("AKIAFAKEDEV000000001", d0["AWS_ACCESS_KEY_ID"]);
+    for d in ["d1", "d2"] {
+        eqnice!(
+            format!("{d0:#?}"),
+            format!("{:#?}", aws_vars(&dump(&env, d)))
+        );
+    }
+    eqnice!(
+        format!("export {} --atomic use", sh.name()),
+        calls(&env).join("\n")
+    );
+}
+
+#[test]
+fn bash_issue9_read_only_profile_is_refused_and_nothing_changes() {
+    check_read_only(Sh::Bash);
+}
+
+#[test]
+fn zsh_issue9_read_only_profile_is_refused_and_nothing_changes() {
+    check_read_only(Sh::Zsh);
+}
+
+/// fish with a universal AWS_PROFILE (`set -Ux`, kept in `~/.config/fish/fish_variables`):
+/// `awsdo use --unset` leaves no AWS_PROFILE and no keys, erases the universal value and says
+/// so; `awsdo use prod` hides a universal dev behind a global for this shell, says so, and
+/// leaves the universal value as it was; a global and a top-level `set -lx` are handled too.
+/// This fish runs with its config (universal variables need it) in a private HOME.
+#[test]
+fn fish_issue9_universal_global_and_local_profiles() {
+    if !util::require("fish") {
+        return;
+    }
+    let env = TestEnv::new();
+    let mut config = String::new();
+    for (name, key) in [
+        ("dev", "AKIAFAKEDEV000000001"),
+        ("prod", "AKIAFAKEPROD00000001"),
+    ] {
+        let (json, _) = process_json(key, "fake-secret", "fake-token");
+        config.push_str(&credential_process_profile(&env, name, &json, "eu-west-1"));
+    }
+    env.write_config(&config);
+    // Present: fish's first interactive-config run would start generating completions here.
+    fs::create_dir_all(env.home().join(".local/share/fish/generated_completions")).unwrap();
+    let variables = env.home().join(".config/fish/fish_variables");
+    let script = format!(
+        "{}__t_phase u-unset\nset -Ux AWS_PROFILE dev\n__t_dump u0\nawsdo use --unset\n\
+         echo \"u-unset rc=$status\" >> rcs\n__t_dump u1\n\
+         __t_phase u-use\nset -Ux AWS_PROFILE dev\nawsdo use prod\necho \"u-use rc=$status\" >> rcs\n\
+         __t_dump u2\ncommand cp {} vars-u2\n\
+         __t_phase u-unset2\nawsdo use --unset\necho \"u-unset2 rc=$status\" >> rcs\n__t_dump u3\n\
+         __t_phase g\nset -gx AWS_PROFILE dev\nawsdo use --unset\n__t_dump g1\n\
+         __t_phase l\nset -lx AWS_PROFILE dev\nawsdo use prod\n__t_dump l1\n\
+         awsdo use --unset\n__t_dump l2\n__t_phase end\n",
+        logged_hook(&env, Sh::Fish),
+        Sh::Fish.quote(variables.to_str().unwrap())
+    );
+    let shell = util::find_tool("fish").unwrap();
+    let mut cmd = env.command(&shell);
+    cmd.args(["--private", "-c"])
+        .arg(format!("{}{script}", Sh::Fish.helpers()))
+        .stdin(Stdio::null());
+    let out = cmd.output().expect("run fish");
+    assert_ok(&out, "fish scopes");
+    eqnice!(
+        "u-unset rc=0\nu-use rc=0\nu-unset2 rc=0\n",
+        file(&env, "rcs")
+    );
+    let u0 = aws_vars(&dump(&env, "u0"));
+    eqnice!("AKIAFAKEDEV000000001", u0["AWS_ACCESS_KEY_ID"]);
+    let none = "{}";
+    eqnice!(none, format!("{:?}", aws_vars(&dump(&env, "u1"))));
+    eqnice!(
+        "awsdo: erased the universal AWS_PROFILE (dev): every fish session loses it\n",
+        phase(&out.stderr, "u-unset")
+    );
+    let u2 = aws_vars(&dump(&env, "u2"));
+    eqnice!("prod", u2["AWS_PROFILE"]);
+    eqnice!("AKIAFAKEPROD00000001", u2["AWS_ACCESS_KEY_ID"]);
+    let err = phase(&out.stderr, "u-use");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("awsdo: using profile \"prod\""),
+        "{err}"
+    );
+    eqnice!(
+        "awsdo: this shell now uses AWS_PROFILE=prod; the universal AWS_PROFILE (dev) is unchanged for other fish sessions",
+        lines[1]
+    );
+    assert!(
+        file(&env, "vars-u2").contains("SETUVAR --export AWS_PROFILE:dev"),
+        "{}",
+        file(&env, "vars-u2")
+    );
+    eqnice!(none, format!("{:?}", aws_vars(&dump(&env, "u3"))));
+    assert!(
+        phase(&out.stderr, "u-unset2").contains("erased the universal AWS_PROFILE (dev)"),
+        "{out:?}"
+    );
+    assert!(
+        !fs::read_to_string(&variables)
+            .unwrap_or_default()
+            .contains("AWS_PROFILE")
+    );
+    eqnice!(none, format!("{:?}", aws_vars(&dump(&env, "g1"))));
+    eqnice!("", phase(&out.stderr, "g"));
+    let l1 = aws_vars(&dump(&env, "l1"));
+    eqnice!("prod", l1["AWS_PROFILE"]);
+    eqnice!("AKIAFAKEPROD00000001", l1["AWS_ACCESS_KEY_ID"]);
+    eqnice!(none, format!("{:?}", aws_vars(&dump(&env, "l2"))));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,12 @@
 //! - a renewal never asks: when it would need a code it prints one `run: awsdo login` line,
 //!   keeps the credentials until they expire, then removes them;
 //! - network time is bounded by `AWSDO_HOOK_TIMEOUT` (default 5 s).
+//!
+//! `awsdo use` and `awsdo login` (the hook's shell function) call it with `--atomic`: the
+//! function hands over the target profile in this process's `AWS_PROFILE` alone, and applies
+//! it to the shell only when this succeeded. A switch that cannot complete then prints nothing
+//! and records nothing, so the shell keeps its profile, credentials and markers (DESIGN §6,
+//! "A switch is atomic").
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -52,10 +58,34 @@ struct State {
     hinted: bool,
 }
 
+/// Who asked for an atomic switch (`awsdo export --atomic use|login`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Atomic {
+    /// `awsdo use PROFILE`: success is reported in one line naming the profile and its expiry.
+    Use,
+    /// `awsdo login` through the function: login already reported success.
+    Login,
+}
+
 /// Print what brings the shell up to date, or nothing.
-pub fn run(ctx: &Ctx, shell: ShellKind, force: bool) -> anyhow::Result<ExitCode> {
+///
+/// `atomic` (`"use"` or `"login"`, from the hidden `--atomic` flag) implies `force`, and a
+/// failure then prints no statement at all and exits 1 after one line on stderr: the shell
+/// function applies nothing, so the shell stays exactly as it was.
+pub fn run(
+    ctx: &Ctx,
+    shell: ShellKind,
+    force: bool,
+    atomic: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let atomic = match atomic {
+        None => None,
+        Some("use") => Some(Atomic::Use),
+        Some("login") => Some(Atomic::Login),
+        Some(other) => anyhow::bail!("could not export: unknown --atomic value {other:?}"),
+    };
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    let (out, result) = decide(ctx, shell, force, now);
+    let (out, result) = decide(ctx, shell, force || atomic.is_some(), atomic, now);
     let text = match out {
         Some(changes) => render(shell.shell(), &changes),
         None => String::new(),
@@ -69,6 +99,7 @@ fn decide(
     ctx: &Ctx,
     shell: ShellKind,
     force: bool,
+    atomic: Option<Atomic>,
     now: i64,
 ) -> (Option<Changes>, anyhow::Result<ExitCode>) {
     let wanted = ctx.var_nonempty("AWS_PROFILE");
@@ -128,7 +159,15 @@ fn decide(
                 if exp > now { at.min(exp) } else { at }
             });
             mark(ctx, shell, &mut changes, &wanted, refresh, &state);
+            if atomic == Some(Atomic::Use) {
+                eprintln!("awsdo: {}", using_line(&wanted, &creds, now));
+            }
             (Some(changes), Ok(ExitCode::SUCCESS))
+        }
+        Err(err) if atomic.is_some() => {
+            // The shell function applies nothing after a failure: no statement, no record.
+            eprintln!("awsdo: {}", format!("{err:#}").replace('\n', " "));
+            (None, Err(SilentExit(1).into()))
         }
         Err(err) => {
             let mut changes = Changes::default();
@@ -190,6 +229,25 @@ fn decide(
             };
             (Some(changes), result)
         }
+    }
+}
+
+/// `using profile "prod", valid for 58m (until 13:03 UTC)`; without an expiry just the profile.
+fn using_line(profile: &str, creds: &Credentials, now: i64) -> String {
+    let left = OffsetDateTime::from_unix_timestamp(now)
+        .ok()
+        .and_then(|now| creds.remaining(now));
+    let until = creds.expiration.and_then(|exp| {
+        exp.to_offset(time::UtcOffset::UTC)
+            .format(time::macros::format_description!("[hour]:[minute]"))
+            .ok()
+    });
+    match (left, until) {
+        (Some(left), Some(until)) => format!(
+            "using profile {profile:?}, valid for {} (until {until} UTC)",
+            super::explain::human(left)
+        ),
+        _ => format!("using profile {profile:?}"),
     }
 }
 

@@ -34,7 +34,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None if cli.login => session::console(&ctx, None),
         None => run::print(&ctx, cli.format),
         Some(Command::Hook { shell }) => hook::print(shell),
-        Some(Command::Export { shell, force }) => export::run(&ctx, shell, force),
+        Some(Command::Export {
+            shell,
+            force,
+            atomic,
+        }) => export::run(&ctx, shell, force, atomic.as_deref()),
         Some(Command::Use { .. }) => anyhow::bail!(
             "could not switch profile: `awsdo use` is a shell function; add the hook to your shell's rc file, e.g. eval \"$(awsdo hook bash)\""
         ),

@@ -497,7 +497,7 @@ fn zsh_hook_works_under_unusual_options() {
     assert_ok(&out, "zsh options");
     assert_eq!(text(&out.stdout), "dev\nprod\n");
     assert_eq!(text(&out.stderr), "");
-    assert_eq!(fx.calls(), ["export zsh", "export zsh --force"]);
+    assert_eq!(fx.calls(), ["export zsh", "export zsh --atomic use"]);
     fx.assert_no_marker();
 }
 
@@ -691,7 +691,8 @@ fn check_sigint_held(kind: ShellKind) {
 }
 per_shell!(sigint_during_the_statements_is_held, check_sigint_held);
 
-/// `awsdo use prod` exports AWS_PROFILE and forces one export; the stub's status comes back;
+/// `awsdo use prod` exports AWS_PROFILE and runs one atomic export; a failed one (the stub's
+/// status comes back) leaves AWS_PROFILE as it was (DESIGN §6, a switch is atomic);
 /// `awsdo use --unset` removes AWS_PROFILE; `awsdo use` shows status.
 fn check_use(kind: ShellKind) {
     let Some(fx) = Fixture::new(kind) else { return };
@@ -716,10 +717,10 @@ fn check_use(kind: ShellKind) {
     assert_ok(&out, "use");
     assert_eq!(
         text(&out.stdout),
-        "ok prod prod\nrc=3 staging\nunset\nstatus-output\n"
+        "ok prod prod\nrc=3 prod\nunset\nstatus-output\n"
     );
     assert_eq!(text(&out.stderr), "");
-    let force = format!("export {name} --force");
+    let force = format!("export {name} --atomic use");
     assert_eq!(
         fx.calls(),
         [force.as_str(), force.as_str(), force.as_str(), "status"]
