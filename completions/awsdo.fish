@@ -33,7 +33,7 @@ zsh\t'export statements for zsh (POSIX quoting)'
 fish\t'set -gx statements for fish (fish quoting)'
 pwsh\t'$env: assignments for PowerShell'
 env\t'KEY=value lines'
-json\t'One JSON object'"
+json\t'one JSON object'"
 complete -c awsdo -n "__fish_awsdo_needs_command" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_needs_command" -s s -l source-profile -d 'Profile whose credentials assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_needs_command" -l disable-cache -d 'Neither read nor write the cache'

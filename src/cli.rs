@@ -11,13 +11,14 @@ use crate::shell::ShellKind;
 
 const EXAMPLES: &str = "\
 Examples:
-  awsdo -p prod -- terraform plan     run one command with prod's temporary credentials
-  eval \"$(awsdo -p prod)\"             export them into this shell once
-  eval \"$(awsdo hook zsh)\"            (in ~/.zshrc) follow AWS_PROFILE at every prompt
-  awsdo use prod                      switch this shell to prod now (needs the hook)
-  awsdo explain prod                  show how prod's credentials are obtained
+  awsdo -p prod -- terraform plan   run one command with prod's credentials
+  eval \"$(awsdo -p prod)\"           export them into this shell once
+  eval \"$(awsdo hook zsh)\"          (in ~/.zshrc) follow AWS_PROFILE
+  awsdo use prod                    switch this shell to prod (needs the hook)
+  awsdo explain prod                how prod's credentials are obtained
 
-Exit status: the command's own with `--`; 1 when awsdo fails; 127 when the command is not found.";
+Exit status: the command's own with `--`; 1 when awsdo fails;
+127 when the command is not found.";
 
 /// awsdo: temporary AWS credentials for commands and shells.
 #[derive(Debug, Parser)]
@@ -55,11 +56,11 @@ impl Cli {
     /// (`awsdo -p ops explain` = `awsdo explain -p ops`).
     ///
     /// # Errors
-    /// An `ArgumentConflict` naming the flag and the subcommand.
+    /// An `ArgumentConflict` naming the flag.
     pub fn check(&self) -> Result<(), clap::Error> {
-        let Some(sub) = &self.subcommand else {
+        if self.subcommand.is_none() {
             return Ok(());
-        };
+        }
         let stray = if self.format.is_some() {
             "--format"
         } else if self.login {
@@ -72,30 +73,8 @@ impl Cli {
         let mut cmd = <Cli as clap::CommandFactory>::command();
         Err(cmd.error(
             clap::error::ErrorKind::ArgumentConflict,
-            format!(
-                "{stray} goes with awsdo alone, not with awsdo {}",
-                sub.name()
-            ),
+            format!("{stray} only goes with awsdo alone"),
         ))
-    }
-}
-
-impl Command {
-    /// The subcommand's name as typed on the command line.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Command::Hook { .. } => "hook",
-            Command::Export { .. } => "export",
-            Command::Use { .. } => "use",
-            Command::Explain { .. } => "explain",
-            Command::Status { .. } => "status",
-            Command::Login { .. } => "login",
-            Command::Logout { .. } => "logout",
-            Command::CredentialProcess => "credential-process",
-            Command::Console => "console",
-            Command::Completions { .. } => "completions",
-            Command::Man { .. } => "man",
-        }
     }
 }
 
@@ -146,7 +125,7 @@ pub enum Format {
     Pwsh,
     /// KEY=value lines.
     Env,
-    /// One JSON object.
+    /// one JSON object.
     Json,
 }
 
@@ -184,7 +163,7 @@ pub enum Command {
     /// How credentials for a profile are obtained; no network, no prompt.
     #[command(after_help = "Examples:\n  awsdo explain prod\n  awsdo explain prod --json")]
     Explain {
-        /// The profile to explain [default: -p, then as for -p].
+        /// The profile to explain [default: as for -p].
         #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
         /// Print one JSON object (profile, region, steps, cache) instead of text.
@@ -201,14 +180,14 @@ pub enum Command {
     /// Get fresh credentials now (asking for MFA if needed) and cache them.
     #[command(after_help = "Example:\n  awsdo login prod")]
     Login {
-        /// The profile to log in to [default: -p, then as for -p].
+        /// The profile to log in to [default: as for -p].
         #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
     },
     /// Delete cached sessions.
     #[command(after_help = "Examples:\n  awsdo logout prod\n  awsdo logout --all")]
     Logout {
-        /// The profile whose cached sessions to delete [default: -p, then as for -p].
+        /// The profile whose cached sessions to delete [default: as for -p].
         #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
         /// Delete every cached session of every profile.
@@ -225,7 +204,7 @@ pub enum Command {
     Console,
     /// Print a completion script (profile names are completed from your config).
     #[command(
-        after_help = "Examples:\n  awsdo completions bash > ~/.local/share/bash-completion/completions/awsdo\n  awsdo completions zsh > ~/.zfunc/_awsdo      # with fpath+=(~/.zfunc) before compinit\n  awsdo completions fish > ~/.config/fish/completions/awsdo.fish\n  awsdo completions pwsh >> $PROFILE"
+        after_help = "Examples:\n  awsdo completions bash > ~/.local/share/bash-completion/completions/awsdo\n  awsdo completions zsh > ~/.zfunc/_awsdo   # fpath+=(~/.zfunc) before compinit\n  awsdo completions fish > ~/.config/fish/completions/awsdo.fish\n  awsdo completions pwsh >> $PROFILE"
     )]
     Completions {
         /// The shell to complete for.

@@ -66,10 +66,74 @@ pub fn usage_error_line(e: &clap::Error, argv: &[std::ffi::OsString]) -> String 
         .map(str::trim)
         .collect();
     let reason = reason.join(" ");
-    let reason = reason.strip_prefix("error: ").unwrap_or(&reason);
-    one_line(&format!(
-        "could not parse the command line: {reason}; see: {path} --help"
-    ))
+    let reason = shorter(reason.strip_prefix("error: ").unwrap_or(&reason));
+    // A list of the accepted values is the fix itself; otherwise the help is.
+    match reason.split_once(" [possible values: ") {
+        Some((what, values)) => {
+            let values = values.trim_end_matches(']');
+            // "invalid value 'xml' for --format" → "--format takes one of …, not 'xml'".
+            let line = match what
+                .strip_prefix("invalid value ")
+                .and_then(|w| w.rsplit_once(" for "))
+            {
+                Some((value, arg)) => {
+                    match arg.strip_prefix("'<").and_then(|a| a.strip_suffix(">'")) {
+                        Some(name) => format!(
+                            "could not run {path}: unknown {} {value}; one of: {values}",
+                            name.to_lowercase()
+                        ),
+                        None => format!(
+                            "could not run {path}: {arg} takes one of {values}; not {value}"
+                        ),
+                    }
+                }
+                None => format!("could not run {path}: {what}; one of: {values}"),
+            };
+            one_line(&line)
+        }
+        None => one_line(&format!(
+            "could not run {path}: {reason}; see: {path} --help"
+        )),
+    }
+}
+
+/// `'--format <FMT>'` → `--format`: the flag is enough to find it in the help.
+fn without_value_names(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(at) = rest.find("'--") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 1..];
+        match tail.find('\'') {
+            Some(end) => {
+                let inner = &tail[..end];
+                out.push_str(inner.split(' ').next().unwrap_or(inner));
+                rest = &tail[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[at..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// clap's wording of the commonest reasons, shortened so that the line fits a terminal:
+/// `unexpected argument 'x' found` → `unexpected argument 'x'`, `a value is required for
+/// '--profile <NAME>' but none was supplied` → `--profile needs a value`, `the argument
+/// '--all' cannot be used with …` → `--all cannot be used with …`.
+fn shorter(reason: &str) -> String {
+    let reason = reason.replace("' found", "'");
+    let reason = reason.strip_prefix("the argument ").unwrap_or(&reason);
+    let reason = &without_value_names(reason);
+    if let Some(rest) = reason.strip_prefix("a value is required for ")
+        && let Some(arg) = rest.strip_suffix(" but none was supplied")
+    {
+        return format!("{arg} needs a value");
+    }
+    reason.to_owned()
 }
 
 /// The subcommand named in `argv` (program name first): the first word that is not an option,
@@ -125,9 +189,9 @@ fn missing_choice(path: &str, missing: &[String]) -> Option<String> {
         .filter(|v| !v.is_hide_set())
         .map(|v| v.get_name().to_owned())
         .collect();
-    let first = values.first()?;
+    values.first()?;
     Some(format!(
-        "could not run {path}: no {} given; one of: {} (e.g. {path} {first})",
+        "could not run {path}: no {} given; one of: {}",
         wanted.to_lowercase(),
         values.join(", ")
     ))
@@ -217,14 +281,15 @@ mod tests {
         let line = usage_error_line(&e, &argv(&words));
         assert!(!line.chars().any(char::is_control), "{line}");
         assert!(
-            line.contains("bash, zsh, fish, pwsh") && line.contains("awsdo hook --help"),
+            line.starts_with("could not run awsdo hook: unknown shell")
+                && line.ends_with("one of: bash, zsh, fish, pwsh"),
             "{line}"
         );
         let words = ["awsdo", "completions"];
         let e = crate::cli::Cli::try_parse_from(words).unwrap_err();
         assert_eq!(
             usage_error_line(&e, &argv(&words)),
-            "could not run awsdo completions: no shell given; one of: bash, zsh, fish, pwsh (e.g. awsdo completions bash)"
+            "could not run awsdo completions: no shell given; one of: bash, zsh, fish, pwsh"
         );
     }
 }

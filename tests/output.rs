@@ -151,15 +151,45 @@ fn hook_without_a_shell_lists_the_shells() {
     for sub in ["hook", "completions", "export"] {
         let err = stderr(&run_fail(env.cmd().arg(sub)));
         assert!(
-            err.contains("bash, zsh, fish, pwsh") && err.contains(&format!("awsdo {sub} bash")),
+            err.contains("bash, zsh, fish, pwsh") && err.contains(&format!("awsdo {sub}")),
             "{sub}: {err}"
         );
         eqnice!(1, err.lines().count(), "{err}");
     }
-    // A wrong value points at the subcommand's help, not awsdo's.
+    // A wrong value lists the values too; other mistakes point at the subcommand's help.
     let err = stderr(&run_fail(env.cmd().args(["hook", "tcsh"])));
     assert!(err.contains("bash, zsh, fish, pwsh"), "{err}");
+    let err = stderr(&run_fail(env.cmd().args(["hook", "bash", "extra"])));
     assert!(err.contains("awsdo hook --help"), "{err}");
+}
+
+/// Usage errors are one line that fits a terminal (100 columns at most, most under 80).
+#[test]
+fn usage_errors_are_one_short_line() {
+    let env = TestEnv::new();
+    for argv in [
+        &["use"][..],
+        &["use", "dev"],
+        &["logout", "--all", "dev"],
+        &["--format", "xml"],
+        &["explain", "a", "b"],
+        &["-p"],
+        &["status", "--bogus"],
+        &["hook"],
+        &["hook", "tcsh"],
+        &["--login", "explain"],
+        &["--format=env", "status"],
+    ] {
+        let err = stderr(&run_fail(env.cmd().args(argv)));
+        eqnice!(1, err.lines().count(), "{argv:?}: {err}");
+        let line = err.trim_end();
+        assert!(
+            columns(line) <= 100,
+            "{argv:?}: {} columns: {line}",
+            columns(line)
+        );
+        assert!(line.starts_with("awsdo: could not "), "{argv:?}: {line}");
+    }
 }
 
 /// Every argument of every subcommand (and every value of every value list) has a description
@@ -186,6 +216,14 @@ fn every_argument_of_every_subcommand_is_described() {
                 }
             }
         }
+        // Examples are laid out by hand: a line over 80 columns wraps into the next one.
+        let after = cmd
+            .get_after_help()
+            .map(|h| h.to_string())
+            .unwrap_or_default();
+        for line in after.lines().filter(|l| columns(l) > 80) {
+            missing.push(format!("{path}: example line over 80 columns: {line}"));
+        }
         for sub in cmd.get_subcommands() {
             if sub.get_name() == "help" {
                 continue;
@@ -201,11 +239,7 @@ fn every_argument_of_every_subcommand_is_described() {
     cmd.build();
     let mut missing = Vec::new();
     walk(&cmd, "awsdo", &mut missing);
-    assert!(
-        missing.is_empty(),
-        "arguments without a description:\n{}",
-        missing.join("\n")
-    );
+    assert!(missing.is_empty(), "help to fix:\n{}", missing.join("\n"));
     // And the help the user sees for explain says what PROFILE and --json are.
     let env = TestEnv::new();
     let help = stdout(&run_ok(env.cmd().args(["explain", "--help"])));
