@@ -350,7 +350,7 @@ fn status_text(
     if failing > 0 {
         let _ = writeln!(
             s,
-            "{failing} of them cannot be used as they are; the whole reason: awsdo explain PROFILE"
+            "{failing} cannot be used as configured; for the whole reason: awsdo explain PROFILE"
         );
     }
     if ctx.args.disable_cache {
