@@ -419,6 +419,27 @@ fn hook_messages_are_escaped() {
     assert!(err.contains(r"conf\x1b]0;title\x07ig"), "{err}");
 }
 
+/// The MFA prompt on the terminal shows the device ARN from the file escaped: the screen holds
+/// the escape as text, not a colour change.
+#[test]
+fn mfa_prompt_shows_the_device_escaped() {
+    let env = TestEnv::with_endpoint("http://127.0.0.1:9");
+    env.write_config("[profile u]\nmfa_serial = arn:aws:iam::123456789012:mfa/al\x1b[8mice\n");
+    env.write_credentials(&format!(
+        "[u]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"
+    ));
+    let line = format!("{} -p u -- true", util::sh_quote(util::awsdo_bin()));
+    let Some(t) = util::tmux::Tmux::start(&line, &env.env_vars()) else {
+        return;
+    };
+    let shown = r"MFA code for arn:aws:iam::123456789012:mfa/al\x1b[8mice (profile u)";
+    assert!(
+        t.wait_for(shown, std::time::Duration::from_secs(20)),
+        "screen:\n{}",
+        t.screen()
+    );
+}
+
 // --- formats ---
 
 /// A profile whose credential_process prints `token` as the session token and whose region is
