@@ -28,12 +28,12 @@ complete -c awsdo -n "__fish_awsdo_needs_command" -s r -l role-arn -d 'Assume th
 complete -c awsdo -n "__fish_awsdo_needs_command" -s d -l duration -d 'Session length: 1h, 90m, 1h30m, 3600 or 3600s' -r
 complete -c awsdo -n "__fish_awsdo_needs_command" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
 complete -c awsdo -n "__fish_awsdo_needs_command" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
-complete -c awsdo -n "__fish_awsdo_needs_command" -l format -d 'With no command: the format of the printed credentials (default: from $SHELL)' -r -f -a "bash\t''
-zsh\t''
-fish\t''
-pwsh\t''
+complete -c awsdo -n "__fish_awsdo_needs_command" -l format -d 'With no command: the format of the printed credentials (default: from $SHELL)' -r -f -a "bash\t'export statements for bash (POSIX quoting)'
+zsh\t'export statements for zsh (POSIX quoting)'
+fish\t'set -gx statements for fish (fish quoting)'
+pwsh\t'$env: assignments for PowerShell'
 env\t'KEY=value lines'
-json\t'One JSON object'"
+json\t'one JSON object'"
 complete -c awsdo -n "__fish_awsdo_needs_command" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_needs_command" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_needs_command" -l disable-cache -d 'Neither read nor write the cache'
@@ -118,7 +118,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s n -l serial-number -
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand use" -l unset
+complete -c awsdo -n "__fish_awsdo_using_subcommand use" -l unset -d 'Remove AWS_PROFILE and the credentials awsdo exported'
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand use" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -135,7 +135,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s n -l serial-numbe
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -l all
+complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -l all -d 'Delete every cached session of every profile'
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -144,7 +144,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s n -l serial-numb
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -l json
+complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -l json -d 'Print one JSON object (profile, region, steps, cache) instead of text'
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "hook" -d 'Print the shell hook for the rc file: credentials then follow AWS_PROFILE'

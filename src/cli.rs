@@ -11,13 +11,14 @@ use crate::shell::ShellKind;
 
 const EXAMPLES: &str = "\
 Examples:
-  awsdo -p prod -- terraform plan     run one command with prod's temporary credentials
-  eval \"$(awsdo -p prod)\"             export them into this shell once
-  eval \"$(awsdo hook zsh)\"            (in ~/.zshrc) follow AWS_PROFILE at every prompt
-  awsdo use prod                      switch this shell to prod now (needs the hook)
-  awsdo explain prod                  show how prod's credentials are obtained
+  awsdo -p prod -- terraform plan   run one command with prod's credentials
+  eval \"$(awsdo -p prod)\"           export them into this shell once
+  eval \"$(awsdo hook zsh)\"          (in ~/.zshrc) follow AWS_PROFILE
+  awsdo use prod                    switch this shell to prod (needs the hook)
+  awsdo explain prod                how prod's credentials are obtained
 
-Exit status: the command's own with `--`; 1 when awsdo fails; 127 when the command is not found.";
+Exit status: the command's own with `--`; 1 when awsdo fails;
+127 when the command is not found.";
 
 /// awsdo: temporary AWS credentials for commands and shells.
 #[derive(Debug, Parser)]
@@ -26,7 +27,6 @@ Exit status: the command's own with `--`; 1 when awsdo fails; 127 when the comma
     version,
     about = "Temporary AWS credentials for a command or a shell, worked out from ~/.aws/config",
     after_help = EXAMPLES,
-    args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -47,6 +47,35 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub subcommand: Option<Command>,
+}
+
+impl Cli {
+    /// Refuse what the parser lets through because the credential flags are global: `--format`,
+    /// `--login` and `-- COMMAND` belong to `awsdo` with no subcommand (DESIGN §2), while
+    /// `-p`, `-r`, `-s`, `-d`, `-n`, `-c` and `--disable-cache` work before or after one
+    /// (`awsdo -p ops explain` = `awsdo explain -p ops`).
+    ///
+    /// # Errors
+    /// An `ArgumentConflict` naming the flag.
+    pub fn check(&self) -> Result<(), clap::Error> {
+        if self.subcommand.is_none() {
+            return Ok(());
+        }
+        let stray = if self.format.is_some() {
+            "--format"
+        } else if self.login {
+            "--login"
+        } else if !self.command.is_empty() {
+            "-- COMMAND"
+        } else {
+            return Ok(());
+        };
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        Err(cmd.error(
+            clap::error::ErrorKind::ArgumentConflict,
+            format!("{stray} only goes with awsdo alone"),
+        ))
+    }
 }
 
 /// The flags that choose and shape the credentials; every subcommand that obtains credentials
@@ -85,14 +114,18 @@ pub struct CredsArgs {
 /// Output formats for `awsdo` with no command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// export statements for bash (POSIX quoting).
     Bash,
+    /// export statements for zsh (POSIX quoting).
     Zsh,
+    /// set -gx statements for fish (fish quoting).
     Fish,
+    /// $env: assignments for PowerShell.
     #[value(alias = "powershell")]
     Pwsh,
     /// KEY=value lines.
     Env,
-    /// One JSON object.
+    /// one JSON object.
     Json,
 }
 
@@ -103,12 +136,14 @@ pub enum Command {
         after_help = "Examples:\n  eval \"$(awsdo hook bash)\"       # ~/.bashrc\n  eval \"$(awsdo hook zsh)\"        # ~/.zshrc\n  awsdo hook fish | source        # ~/.config/fish/config.fish\n  Invoke-Expression (& awsdo hook pwsh | Out-String)   # $PROFILE"
     )]
     Hook {
+        /// The shell whose rc file loads the hook.
         #[arg(value_enum)]
         shell: ShellKind,
     },
     /// The hook's worker: print what brings this shell up to date, or nothing.
     #[command(after_help = "Example:\n  eval \"$(awsdo export bash)\"")]
     Export {
+        /// The shell that evaluates the output.
         #[arg(value_enum)]
         shell: ShellKind,
         /// Refresh even when the shell is up to date (used by `awsdo use`).
@@ -122,16 +157,20 @@ pub enum Command {
     /// Switch this shell's profile now (a shell function installed by the hook).
     #[command(after_help = "Example:\n  awsdo use prod && terraform plan")]
     Use {
+        /// The profile to switch to.
         #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
+        /// Remove AWS_PROFILE and the credentials awsdo exported.
         #[arg(long)]
         unset: bool,
     },
     /// How credentials for a profile are obtained; no network, no prompt.
     #[command(after_help = "Examples:\n  awsdo explain prod\n  awsdo explain prod --json")]
     Explain {
+        /// The profile to explain [default: as for -p].
         #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
+        /// Print one JSON object (profile, region, steps, cache) instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -145,14 +184,17 @@ pub enum Command {
     /// Get fresh credentials now (asking for MFA if needed) and cache them.
     #[command(after_help = "Example:\n  awsdo login prod")]
     Login {
+        /// The profile to log in to [default: as for -p].
         #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
     },
     /// Delete cached sessions.
     #[command(after_help = "Examples:\n  awsdo logout prod\n  awsdo logout --all")]
     Logout {
+        /// The profile whose cached sessions to delete [default: as for -p].
         #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
+        /// Delete every cached session of every profile.
         #[arg(long, conflicts_with = "profile_name")]
         all: bool,
     },
@@ -166,9 +208,10 @@ pub enum Command {
     Console,
     /// Print a completion script (profile names are completed from your config).
     #[command(
-        after_help = "Examples:\n  awsdo completions bash > ~/.local/share/bash-completion/completions/awsdo\n  awsdo completions zsh > ~/.zfunc/_awsdo      # with fpath+=(~/.zfunc) before compinit\n  awsdo completions fish > ~/.config/fish/completions/awsdo.fish\n  awsdo completions pwsh >> $PROFILE"
+        after_help = "Examples:\n  awsdo completions bash > ~/.local/share/bash-completion/completions/awsdo\n  awsdo completions zsh > ~/.zfunc/_awsdo   # fpath+=(~/.zfunc) before compinit\n  awsdo completions fish > ~/.config/fish/completions/awsdo.fish\n  awsdo completions pwsh >> $PROFILE"
     )]
     Completions {
+        /// The shell to complete for.
         #[arg(value_enum)]
         shell: ShellKind,
     },

@@ -103,9 +103,8 @@ pub fn warn_if_shared(path: &std::path::Path, cache: Option<&crate::cache::Cache
     );
     if cache.is_none_or(|c| c.remember("credentials-file-mode", &state)) {
         eprintln!(
-            "awsdo: warning: {} is readable by other users; run: chmod 600 {}",
-            path.display(),
-            path.display()
+            "awsdo: warning: {} is readable by other users; run: chmod 600 {0}",
+            crate::escape::escape(&path.display().to_string())
         );
     }
 }

@@ -11,6 +11,7 @@ pub mod console;
 pub mod creds;
 pub mod deadline;
 pub mod error;
+pub mod escape;
 pub mod log;
 pub mod mfa;
 pub mod plan;

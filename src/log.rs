@@ -14,11 +14,18 @@ fn enabled() -> bool {
     })
 }
 
-/// Print `msg` when debug logging is on.
+/// Print `msg` when debug logging is on: secret-shaped words cut out ([`redact`]), then shown
+/// as one escaped line ([`crate::error::one_line`]), since names and ARNs in it come from the
+/// files.
 pub fn debug(msg: &str) {
     if enabled() {
-        eprintln!("awsdo: debug: {}", redact(msg));
+        eprintln!("awsdo: debug: {}", line(msg));
     }
+}
+
+/// The text of a debug line for `msg`, without the `awsdo: debug: ` prefix.
+pub fn line(msg: &str) -> String {
+    crate::error::one_line(&redact(msg))
 }
 
 /// `msg` with any long base64-like run (the shape of a secret key or token) replaced.
@@ -50,6 +57,14 @@ mod tests {
         assert_eq!(
             super::redact("arn:aws:iam::123456789012:role/x"),
             "arn:aws:iam::123456789012:role/x"
+        );
+    }
+
+    #[test]
+    fn lines_are_escaped_and_single() {
+        assert_eq!(
+            super::line("assume role arn:x\x1b[31m\nnext"),
+            r"assume role arn:x\x1b[31m next"
         );
     }
 }

@@ -10,7 +10,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match cli::Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();
@@ -18,18 +19,14 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             // clap's several-line report becomes DESIGN §7's one line.
-            let text = e.render().to_string();
-            let first: Vec<&str> = text
-                .lines()
-                .take_while(|l| !l.trim().is_empty())
-                .map(str::trim)
-                .collect();
-            let first = first.join(" ");
-            let reason = first.strip_prefix("error: ").unwrap_or(&first);
-            eprintln!("awsdo: could not parse the command line: {reason}; see: awsdo --help");
+            eprintln!("awsdo: {}", error::usage_error_line(&e, &argv));
             return ExitCode::FAILURE;
         }
     };
+    if let Err(e) = cli.check() {
+        eprintln!("awsdo: {}", error::usage_error_line(&e, &argv));
+        return ExitCode::FAILURE;
+    }
     match cmd::run(cli) {
         Ok(code) => code,
         Err(err) => error::report(&err),

@@ -13,6 +13,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context, bail};
 
 use crate::error::MfaNeeded;
+use crate::escape::escape;
 
 /// How many codes a user may type before awsdo gives up.
 pub const TRIES: usize = 3;
@@ -113,6 +114,8 @@ fn prompt_terminal(profile: &str, serial: &str, attempt: usize) -> anyhow::Resul
         } else {
             ""
         };
+        // Both come from the files: shown escaped, like every other line for a person.
+        let (serial, profile) = (escape(serial), escape(profile));
         write!(out, "{again}MFA code for {serial} (profile {profile}): ")?;
         out.flush()?;
         let line = {
@@ -187,9 +190,13 @@ pub fn choose(profile: &str, devices: &[String], may_prompt: bool) -> anyhow::Re
     };
     let mut out = tty.try_clone().context("could not use the terminal")?;
     let mut reader = BufReader::new(tty);
-    writeln!(out, "Profile {profile}: several MFA devices found:")?;
+    writeln!(
+        out,
+        "Profile {}: several MFA devices found:",
+        escape(profile)
+    )?;
     for (i, d) in devices.iter().enumerate() {
-        writeln!(out, "  {}) {d}", i + 1)?;
+        writeln!(out, "  {}) {}", i + 1, escape(d))?;
     }
     for _ in 0..TRIES {
         write!(out, "Use which device? [1-{}]: ", devices.len())?;

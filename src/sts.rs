@@ -112,7 +112,7 @@ impl Net {
                 self.runtime.get_or_init(|| rt)
             }
         };
-        crate::log::debug(&format!("calling {what}"));
+        crate::log::debug(&format!("about to {what}"));
         let started = Instant::now();
         let result = match self.budget.get() {
             Some(left) => match rt.block_on(async { tokio::time::timeout(left, fut).await }) {

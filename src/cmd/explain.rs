@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 
 use super::Ctx;
 use crate::config::ProfileSet;
+use crate::escape::{escape, escape_lines, escape_short};
 use crate::plan::{MfaFrom, Plan, Step};
 use crate::resolve::Resolver;
 
@@ -40,7 +41,8 @@ pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Res
         }
         format!("{}\n", serde_json::to_string_pretty(&value)?)
     } else {
-        explain_text(&plan, &cache)
+        // Names, ARNs, regions and paths come from the files: shown escaped (JSON escapes its own).
+        escape_lines(&explain_text(&plan, &cache))
     };
     write_out(&text)
 }
@@ -269,10 +271,14 @@ pub fn status(ctx: &Ctx, names_only: bool) -> anyhow::Result<ExitCode> {
     if names_only {
         let mut s = String::new();
         for n in profiles.profile_names() {
-            s.push_str(n);
+            s.push_str(&escape(n));
             s.push('\n');
         }
         return write_out(&s);
+    }
+    if profiles.profile_names().is_empty() {
+        let locations = ctx.locations()?;
+        return write_out(&no_profiles_text(&locations.config, &locations.credentials));
     }
     let env = ctx.getter();
     let resolver = ctx.resolver(&profiles, false, None, &env)?;
@@ -280,6 +286,50 @@ pub fn status(ctx: &Ctx, names_only: bool) -> anyhow::Result<ExitCode> {
     write_out(&status_text(&profiles, &resolver, ctx, current.as_deref()))
 }
 
+/// What `status` says when neither file defines a profile: which files it read and how to add one.
+fn no_profiles_text(config: &std::path::Path, credentials: &std::path::Path) -> String {
+    let show = |p: &std::path::Path| {
+        let missing = if p.exists() { "" } else { " (missing)" };
+        format!("{}{missing}", escape(&p.display().to_string()))
+    };
+    format!(
+        "no profiles in {} or {}\nadd one: aws configure --profile NAME (or edit the files; see: awsdo --help)\n",
+        show(config),
+        show(credentials)
+    )
+}
+
+/// Widest a status row's KIND column gets; a longer kind or error is cut with `…` (the whole
+/// error is `awsdo explain PROFILE`'s), so a row stays within a terminal whatever the error.
+const KIND_WIDTH: usize = 40;
+/// Widest the PROFILE column gets for alignment; a longer name is printed whole and pushes its
+/// own row only.
+const NAME_WIDTH: usize = 24;
+
+/// Keys that say a profile is meant to produce credentials. A profile with none of them (the
+/// usual `[default]` holding only `region`) is settings for the SDKs, not a broken profile.
+const CREDENTIAL_KEYS: &[&str] = &[
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+    "role_arn",
+    "source_profile",
+    "credential_source",
+    "credential_process",
+    "web_identity_token_file",
+    "sso_session",
+    "sso_start_url",
+    "sso_account_id",
+    "sso_role_name",
+    "mfa_serial",
+    "mfa_process",
+];
+
+/// The status table: one line per profile, each bounded by the column widths (plus the
+/// profile's own name), then a line pointing at `awsdo explain` when some profiles fail.
+/// Every string from the files is escaped; the time spent and the text printed grow linearly
+/// with the number of profiles, whatever their errors say.
 fn status_text(
     profiles: &ProfileSet,
     resolver: &Resolver<'_>,
@@ -288,14 +338,22 @@ fn status_text(
 ) -> String {
     let now = OffsetDateTime::now_utc();
     let names = profiles.profile_names();
-    let rows: Vec<(&str, String, String)> = names
+    let mut failing = 0usize;
+    let rows: Vec<(String, String, String, bool)> = names
         .into_iter()
         .map(|name| {
             let (kind, cached) = match crate::plan::plan(profiles, name, &Default::default()) {
-                Err(e) => (
-                    format!("error: {}", first_clause(&format!("{e:#}"))),
-                    String::new(),
-                ),
+                Err(_) if is_settings_only(profiles, name) => {
+                    ("settings only".to_owned(), "-".to_owned())
+                }
+                Err(e) => {
+                    failing += 1;
+                    let message = format!("{e:#}");
+                    (
+                        escape_short(&format!("error: {}", short_reason(&message)), KIND_WIDTH),
+                        String::new(),
+                    )
+                }
                 Ok(plan) => {
                     let cached = match resolver.cached(&plan) {
                         Ok(Some(e)) => match e.credentials.remaining(now) {
@@ -304,20 +362,42 @@ fn status_text(
                             None => "-".to_owned(),
                         },
                         Ok(None) => "-".to_owned(),
-                        Err(e) => format!("unusable: {e:#}"),
+                        Err(_) => {
+                            failing += 1;
+                            "unusable".to_owned()
+                        }
                     };
-                    (plan.summary(), cached)
+                    (escape_short(&compact_summary(&plan), KIND_WIDTH), cached)
                 }
             };
-            (name, kind, cached)
+            let is_current = Some(name) == current;
+            (escape(name).into_owned(), kind, cached, is_current)
         })
         .collect();
-    let width = rows.iter().map(|r| r.0.len()).max().unwrap_or(0).max(7);
-    let kind_width = rows.iter().map(|r| r.1.len()).max().unwrap_or(0).max(4);
+    let width = rows
+        .iter()
+        .map(|r| r.0.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(7, NAME_WIDTH);
+    let kind_width = rows
+        .iter()
+        .map(|r| r.1.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, KIND_WIDTH);
     let mut s = format!("  {:width$}  {:kind_width$}  CACHED\n", "PROFILE", "KIND");
-    for (name, kind, cached) in rows {
-        let mark = if Some(name) == current { '*' } else { ' ' };
-        let _ = writeln!(s, "{mark} {name:width$}  {kind:kind_width$}  {cached}");
+    for (name, kind, cached, is_current) in rows {
+        let mark = if is_current { '*' } else { ' ' };
+        let line = format!("{mark} {name:width$}  {kind:kind_width$}  {cached}");
+        s.push_str(line.trim_end());
+        s.push('\n');
+    }
+    if failing > 0 {
+        let _ = writeln!(
+            s,
+            "{failing} cannot be used as configured; for the whole reason: awsdo explain PROFILE"
+        );
     }
     if ctx.args.disable_cache {
         s.push_str("(cache disabled)\n");
@@ -325,8 +405,43 @@ fn status_text(
     s
 }
 
-fn first_clause(s: &str) -> &str {
-    s.rsplit(": ").next().unwrap_or(s)
+/// Whether `name` holds none of [`CREDENTIAL_KEYS`].
+fn is_settings_only(profiles: &ProfileSet, name: &str) -> bool {
+    profiles
+        .profile(name)
+        .is_some_and(|p| !p.keys().any(|k| CREDENTIAL_KEYS.contains(&k)))
+}
+
+/// The reason of a plan error without the `could not … profile "NAME": ` lead, which the row
+/// already shows; not yet escaped or cut.
+fn short_reason(message: &str) -> &str {
+    let first = message.lines().next().unwrap_or(message);
+    match first.split_once("\": ") {
+        Some((lead, reason)) if lead.starts_with("could not ") && !reason.is_empty() => reason,
+        _ => first,
+    }
+}
+
+/// The plan's kinds with repeats counted: `static > session-token`, `static > assume-role ×12`.
+fn compact_summary(plan: &Plan) -> String {
+    let mut parts: Vec<(&str, usize)> = Vec::new();
+    for step in &plan.steps {
+        match parts.last_mut() {
+            Some((kind, n)) if *kind == step.kind() => *n += 1,
+            _ => parts.push((step.kind(), 1)),
+        }
+    }
+    let parts: Vec<String> = parts
+        .into_iter()
+        .map(|(kind, n)| {
+            if n == 1 {
+                kind.to_owned()
+            } else {
+                format!("{kind} ×{n}")
+            }
+        })
+        .collect();
+    parts.join(" > ")
 }
 
 fn write_out(text: &str) -> anyhow::Result<ExitCode> {

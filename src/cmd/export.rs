@@ -222,7 +222,7 @@ fn decide(
             mark(ctx, shell, &mut changes, &wanted, refresh, &state);
             let result = match message {
                 Some(m) => {
-                    eprintln!("awsdo: {}", m.replace('\n', " "));
+                    eprintln!("awsdo: {}", crate::error::one_line(&m));
                     Err(SilentExit(1).into())
                 }
                 None => Ok(ExitCode::SUCCESS),

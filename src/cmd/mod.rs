@@ -40,7 +40,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             atomic,
         }) => export::run(&ctx, shell, force, atomic.as_deref()),
         Some(Command::Use { .. }) => anyhow::bail!(
-            "could not switch profile: `awsdo use` is a shell function; add the hook to your shell's rc file, e.g. eval \"$(awsdo hook bash)\""
+            "could not switch profile: awsdo use needs the shell hook; see: awsdo hook --help"
         ),
         Some(Command::Explain { profile, json }) => explain::explain(&ctx, profile, json),
         Some(Command::Status { names }) => explain::status(&ctx, names),

@@ -65,7 +65,7 @@ pub fn print(ctx: &Ctx, format: Option<Format>) -> anyhow::Result<ExitCode> {
     };
     let (creds, region) = obtain(ctx)?;
     let vars = creds.env_vars(region.as_deref());
-    let text = format_vars(format, &vars)?;
+    let text = format_vars(format, &ctx.profile_name(None), &vars)?;
     super::print_stdout(text)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -83,8 +83,18 @@ fn default_format(ctx: &Ctx) -> Format {
     }
 }
 
-/// `vars` in `format`.
-pub fn format_vars(format: Format, vars: &[(&'static str, String)]) -> anyhow::Result<String> {
+/// `vars` (the credentials of `profile`) in `format`.
+///
+/// # Errors
+/// One line naming the variable and the profile, never the value, when a value cannot be
+/// carried: `env` lines (`KEY=value`, no quoting, one per line: the format of `docker
+/// --env-file` and systemd's `EnvironmentFile`) take no control character (CR, LF, NUL, ESC,
+/// …); no shell takes NUL ([`crate::shell::check_carriable`]). JSON carries any value.
+pub fn format_vars(
+    format: Format,
+    profile: &str,
+    vars: &[(&'static str, String)],
+) -> anyhow::Result<String> {
     let shell = match format {
         Format::Bash => ShellKind::Bash,
         Format::Zsh => ShellKind::Zsh,
@@ -93,10 +103,13 @@ pub fn format_vars(format: Format, vars: &[(&'static str, String)]) -> anyhow::R
         Format::Env => {
             let mut s = String::new();
             for (k, v) in vars {
-                anyhow::ensure!(
-                    !v.contains('\n'),
-                    "could not print {k} as an env line: the value spans lines; use --format json"
-                );
+                if let Some(c) = v.chars().find(|c| c.is_control()) {
+                    anyhow::bail!(
+                        "could not print the credentials of profile {:?} as env lines: {k} holds a control character ({}); use --format json",
+                        crate::escape::escape(profile),
+                        crate::escape::escape(&c.to_string())
+                    );
+                }
                 s.push_str(&format!("{k}={v}\n"));
             }
             return Ok(s);
@@ -114,5 +127,68 @@ pub fn format_vars(format: Format, vars: &[(&'static str, String)]) -> anyhow::R
             .map(|(k, v)| ((*k).to_owned(), Some(v.clone())))
             .collect(),
     );
+    crate::shell::check_carriable(shell.shell(), profile, &changes)?;
     Ok(render(shell.shell(), &changes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
+
+    #[test]
+    fn env_refuses_control_characters_naming_variable_and_profile() {
+        for bad in [
+            "us-east-1\r",
+            "a\nb",
+            "a\0b",
+            "a\x1b[2Jb",
+            "a\tb",
+            "a\u{85}b",
+        ] {
+            let vars = [
+                ("AWS_SECRET_ACCESS_KEY", SECRET.to_owned()),
+                ("AWS_REGION", bad.to_owned()),
+            ];
+            let err = format_vars(Format::Env, "dev", &vars)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("AWS_REGION") && err.contains("\"dev\""),
+                "{err}"
+            );
+            assert!(
+                !err.contains(SECRET) && !err.chars().any(char::is_control),
+                "{err}"
+            );
+        }
+        let vars = [("AWS_SESSION_TOKEN", format!("{SECRET}\r"))];
+        let err = format_vars(Format::Env, "dev", &vars)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("AWS_SESSION_TOKEN") && !err.contains(SECRET),
+            "{err}"
+        );
+        let ok = [("AWS_REGION", "eu-west-1".to_owned())];
+        assert_eq!(
+            format_vars(Format::Env, "dev", &ok).unwrap(),
+            "AWS_REGION=eu-west-1\n"
+        );
+    }
+
+    #[test]
+    fn shells_refuse_nul_and_json_carries_everything() {
+        let vars = [("AWS_SESSION_TOKEN", format!("{SECRET}\0x"))];
+        for f in [Format::Bash, Format::Zsh, Format::Fish, Format::Pwsh] {
+            let err = format_vars(f, "dev", &vars).unwrap_err().to_string();
+            assert!(
+                err.contains("AWS_SESSION_TOKEN") && !err.contains(SECRET),
+                "{err}"
+            );
+        }
+        let json = format_vars(Format::Json, "dev", &vars).unwrap();
+        assert!(json.contains("\\u0000"), "{json}");
+    }
 }

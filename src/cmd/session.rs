@@ -176,7 +176,10 @@ pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> 
             eprintln!("awsdo: opened the AWS console for profile {name:?} with {browser}");
             return Ok(ExitCode::SUCCESS);
         }
-        eprintln!("awsdo: could not open {browser}; open this URL to sign in:");
+        eprintln!(
+            "awsdo: could not open {}; open this URL to sign in:",
+            crate::escape::escape(&browser.to_string())
+        );
     }
     super::print_stdout(format!("{url}\n"))?;
     Ok(ExitCode::SUCCESS)

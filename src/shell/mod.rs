@@ -111,6 +111,26 @@ pub fn detect(value: &str) -> anyhow::Result<ShellKind> {
     )
 }
 
+/// Refuse `changes` when a value holds what no shell can carry: a NUL character. Environment
+/// variables are C strings (POSIX `environ`, execve(2)), so a value with NUL cannot reach a
+/// program whole; bash and zsh cut `$'a\0b'` at the NUL and fish refuses it, so the quoting of
+/// every shell here would silently change the value. `profile` names the profile in the error.
+///
+/// # Errors
+/// One line naming the variable and the profile; never the value (it may be a secret).
+pub fn check_carriable(shell: &dyn Shell, profile: &str, changes: &Changes) -> anyhow::Result<()> {
+    for (key, value) in &changes.0 {
+        if value.as_deref().is_some_and(|v| v.contains('\0')) {
+            bail!(
+                "could not print the credentials of profile {:?} for {}: {key} holds a NUL character, which no environment variable can carry",
+                crate::escape::escape(profile),
+                shell.name()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Whether `key` is a name awsdo may emit: `[A-Z_][A-Z0-9_]*`.
 ///
 /// Valid in every supported shell without quoting, and the only kind of name awsdo uses.
@@ -189,6 +209,37 @@ mod tests {
         for key in ["", "1A", "aws", "A-B", "A B", "A=B", "A;B", "É", "A$"] {
             assert!(!valid_key(key), "{key}");
         }
+    }
+
+    #[test]
+    fn nul_is_refused_without_showing_the_value() {
+        let changes = Changes(
+            [
+                ("AWS_REGION".to_owned(), Some("us-east-1".to_owned())),
+                (
+                    "AWS_SESSION_TOKEN".to_owned(),
+                    Some("tok\0secret-part".to_owned()),
+                ),
+            ]
+            .into(),
+        );
+        for kind in [
+            ShellKind::Bash,
+            ShellKind::Zsh,
+            ShellKind::Fish,
+            ShellKind::Pwsh,
+        ] {
+            let err = check_carriable(kind.shell(), "dev", &changes)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("AWS_SESSION_TOKEN") && err.contains("\"dev\""),
+                "{err}"
+            );
+            assert!(!err.contains("secret-part"), "{err}");
+        }
+        let fine = Changes([("AWS_REGION".to_owned(), Some("a\r\x1bb".to_owned()))].into());
+        assert!(check_carriable(ShellKind::Bash.shell(), "dev", &fine).is_ok());
     }
 
     #[test]
