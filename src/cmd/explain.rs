@@ -245,7 +245,9 @@ fn status_text(
     let rows: Vec<(&str, String, String)> = names
         .into_iter()
         .map(|name| {
-            let (kind, cached) = match crate::plan::plan(profiles, name, &Default::default()) {
+            let planned = crate::config::validate(profiles, name, None)
+                .and_then(|()| crate::plan::plan(profiles, name, &Default::default()));
+            let (kind, cached) = match planned {
                 Err(e) => (
                     format!("error: {}", first_clause(&format!("{e:#}"))),
                     String::new(),
