@@ -553,3 +553,33 @@ fn awsdo_and_the_aws_cli_both_accept_valid_profiles() {
         );
     }
 }
+
+/// botocore `Session._build_profile_map` / `ProfileNotFound`: the AWS CLI refuses a profile in
+/// neither file; awsdo names both files and a bounded list of the profiles it knows.
+#[test]
+fn an_unknown_profile_names_both_files() {
+    if !util::require("aws") {
+        return;
+    }
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let env = TestEnv::with_endpoint(&format!("http://{}", listener.local_addr().unwrap()));
+    env.write_credentials(KEYS);
+    let aws = aws_cli(&env, "nope", true);
+    assert!(
+        stderr(&aws).contains("The config profile (nope) could not be found"),
+        "{}",
+        describe(&aws)
+    );
+    let wanted = format!(
+        "awsdo: could not find profile \"nope\" in {} or {} (known profiles: base); run: awsdo status\n",
+        env.config_path().display(),
+        env.credentials_path().display()
+    );
+    for args in [&["-p", "nope", "--", "true"][..], &["explain", "nope"]] {
+        let out = env.cmd().args(args).output().unwrap();
+        assert!(!out.status.success(), "{}", describe(&out));
+        util::eqnice!(wanted, stderr(&out), "awsdo {args:?}");
+    }
+    assert!(matches!(listener.accept(), Err(e) if e.kind() == ErrorKind::WouldBlock));
+}

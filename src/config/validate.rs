@@ -49,10 +49,19 @@ const MIN_DURATION_SECONDS: u64 = 900;
 /// configurations the AWS CLI refuses.
 ///
 /// Returns the first refusal as a one-line error: `could not use profile "P" (FILE): reason;
-/// fix`. It never includes a secret value. An unknown top-level `name` passes (the planner
-/// reports it with the known profiles). The walk visits each profile at most once, so it ends
-/// on any input, loops included.
+/// fix`, or for a profile in neither file (unless `-s` is given, which may stand in for it) `could not find profile "P" in CONFIG or
+/// CREDENTIALS (known profiles: …)`, listing at most a few names. It never includes a secret
+/// value. The walk visits each profile at most once, so it ends on any input, loops included.
 pub fn validate(profiles: &ProfileSet, name: &str, source_flag: Option<&str>) -> Result<()> {
+    // With `-s` (and `-r`) the named profile need not exist: the flags say what to assume
+    // with what; the planner decides whether it needed it.
+    if profiles.profile(name).is_none() && source_flag.is_none() {
+        return Err(anyhow!(
+            "could not find profile {name:?} in {} ({}); run: awsdo status",
+            both_files(profiles),
+            known_profiles(profiles)
+        ));
+    }
     walk(profiles, name, false)?;
     if let Some(source) = source_flag {
         if profiles.profile(source).is_none() {
@@ -426,6 +435,24 @@ fn has_static(p: &Profile) -> bool {
     has(p, "aws_access_key_id") || has(p, "aws_secret_access_key")
 }
 
+/// How many known profile names an error lists: enough to spot a typo, bounded whatever the
+/// files hold.
+const KNOWN_SHOWN: usize = 8;
+
+/// "known profiles: a, b, … and N more", or "none are configured".
+fn known_profiles(profiles: &ProfileSet) -> String {
+    let names = profiles.profile_names();
+    if names.is_empty() {
+        return "none are configured".to_owned();
+    }
+    let shown = &names[..names.len().min(KNOWN_SHOWN)];
+    let mut text = format!("known profiles: {}", shown.join(", "));
+    if names.len() > KNOWN_SHOWN {
+        let _ = write!(text, " and {} more", names.len() - KNOWN_SHOWN);
+    }
+    text
+}
+
 /// "CONFIG or CREDENTIALS", for a profile that is in neither.
 fn both_files(profiles: &ProfileSet) -> String {
     format!(
@@ -641,7 +668,7 @@ mod tests {
     #[test]
     fn accepted() {
         let cases: &[&str] = &[
-            "",
+            "[profile ops]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = fake-secret\n",
             &format!(
                 "[profile ops]\n{ROLE}source_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/u\nduration_seconds = 3600\n"
             ),
@@ -667,8 +694,30 @@ mod tests {
         for config in cases {
             assert_eq!(check(config, KEYS, "ops"), Ok(()), "{config}");
         }
-        // An unknown profile is the planner's to report.
-        assert_eq!(check("", KEYS, "nope"), Ok(()));
+    }
+
+    #[test]
+    fn an_unknown_profile_names_both_files_and_a_few_known_ones() {
+        assert_eq!(
+            check("", KEYS, "nope"),
+            Err(format!(
+                "could not find profile \"nope\" in {CONFIG} or {CREDENTIALS} (known profiles: base); run: awsdo status"
+            ))
+        );
+        assert!(
+            check("", "", "nope")
+                .unwrap_err()
+                .contains("(none are configured)")
+        );
+        let mut many = String::new();
+        for i in 0..1000 {
+            let _ = writeln!(many, "[profile p{i:04}]");
+        }
+        let err = check(&many, "", "nope").unwrap_err();
+        assert!(
+            err.ends_with(", p0007 and 992 more); run: awsdo status"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -681,6 +730,7 @@ mod tests {
         )
         .unwrap();
         assert!(validate(&set, "base", Some("base")).is_ok());
+        assert!(validate(&set, "default", Some("base")).is_ok());
         let err = format!("{:#}", validate(&set, "base", Some("nobody")).unwrap_err());
         assert!(
             err.starts_with("could not use -s/--source-profile \"nobody\""),
