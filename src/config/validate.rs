@@ -258,9 +258,10 @@ impl Check<'_> {
         // botocore `SSOProvider._load_sso_config` applies when either of these is set; awsdo
         // also takes a profile with only sso_session/sso_start_url for an SSO profile, which
         // the AWS CLI refuses too (it finds no credentials).
+        let other_credentials = has_static(p) || has(p, "credential_process");
         if has(p, "sso_account_id")
             || has(p, "sso_role_name")
-            || (!has_static(p) && (has(p, "sso_session") || has(p, "sso_start_url")))
+            || (!other_credentials && (has(p, "sso_session") || has(p, "sso_start_url")))
         {
             return self.sso();
         }
@@ -684,6 +685,8 @@ mod tests {
             "[profile ops]\nrole_arn = arn:aws:iam::123456789012:role/w\nweb_identity_token_file = /t\n",
             "[profile ops]\nsso_session = s\nsso_account_id = 1\nsso_role_name = R\nsso_region = us-east-1\n[sso-session s]\nsso_start_url = https://e\nsso_region = us-east-1\n",
             "[profile ops]\ncredential_process = echo {}\n",
+            // sso_session alone does not make an SSO profile when it has other credentials.
+            "[profile ops]\nsso_session = s\ncredential_process = echo {}\n",
             // Nothing at all: not validation's call (the planner explains).
             "[profile ops]\nregion = eu-west-1\n",
             // Only the region awsdo uses is checked: the profile's own wins over its source's.
