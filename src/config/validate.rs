@@ -49,9 +49,11 @@ const MIN_DURATION_SECONDS: u64 = 900;
 /// configurations the AWS CLI refuses.
 ///
 /// Returns the first refusal as a one-line error: `could not use profile "P" (FILE): reason;
-/// fix`, or for a profile in neither file (unless `-s` is given, which may stand in for it) `could not find profile "P" in CONFIG or
-/// CREDENTIALS (known profiles: …)`, listing at most a few names. It never includes a secret
-/// value. The walk visits each profile at most once, so it ends on any input, loops included.
+/// fix`, or for a profile in neither file (unless `-s` is given, which may stand in for it)
+/// `could not find profile "P" in CONFIG or CREDENTIALS (known profiles: …)`, listing at most
+/// a few names. It never includes a secret value, and its length does not grow with the
+/// number of profiles. The walk visits each profile at most once, so it ends on any input,
+/// loops included.
 pub fn validate(profiles: &ProfileSet, name: &str, source_flag: Option<&str>) -> Result<()> {
     // With `-s` (and `-r`) the named profile need not exist: the flags say what to assume
     // with what; the planner decides whether it needed it.
@@ -66,7 +68,8 @@ pub fn validate(profiles: &ProfileSet, name: &str, source_flag: Option<&str>) ->
     if let Some(source) = source_flag {
         if profiles.profile(source).is_none() {
             return Err(anyhow!(
-                "could not use -s/--source-profile {source:?}: it is not a profile in {}; pass a profile name from `awsdo status`",
+                "could not use -s/--source-profile {}: it is not a profile in {}; pass a profile name from `awsdo status`",
+                shown(source),
                 both_files(profiles)
             ));
         }
@@ -119,8 +122,7 @@ fn walk(profiles: &ProfileSet, name: &str, mut as_source: bool) -> Result<()> {
         if seen.contains(source) {
             // botocore `_validate_source_profile`: InfiniteLoopConfigError.
             let at = visited.iter().position(|v| *v == source).unwrap_or(0);
-            let mut cycle = visited[at..].join(" -> ");
-            let _ = write!(cycle, " -> {source}");
+            let cycle = loop_text(&visited[at..]);
             return Err(check.refuse(
                 &["source_profile"],
                 &format!("source_profile makes a loop ({cycle}); point one of them at a profile with credentials"),
@@ -194,8 +196,10 @@ impl Check<'_> {
             (Some(source), None) if self.profiles.profile(source).is_none() => Err(self.refuse(
                 &["source_profile"],
                 &format!(
-                    "source_profile {source:?} is not a profile in {}; fix the name or add [profile {source}]",
-                    both_files(self.profiles)
+                    "source_profile {} is not a profile in {}; fix the name or add {}",
+                    shown(source),
+                    both_files(self.profiles),
+                    section("profile", source)
                 ),
             )),
             (Some(_), None) => Ok(()),
@@ -210,7 +214,8 @@ impl Check<'_> {
         Err(self.refuse(
             &["credential_source"],
             &format!(
-                "credential_source {source:?} is not one of {}; use one of those",
+                "credential_source {} is not one of {}; use one of those",
+                shown(source),
                 CREDENTIAL_SOURCES.join(", ")
             ),
         ))
@@ -232,7 +237,10 @@ impl Check<'_> {
         }
         Err(self.refuse(
             &[key],
-            &format!("{key} {value:?} is not a region name; write e.g. {key} = us-east-1"),
+            &format!(
+                "{key} {} is not a region name; write e.g. {key} = us-east-1",
+                shown(value)
+            ),
         ))
     }
 
@@ -320,7 +328,9 @@ impl Check<'_> {
                 self.refuse(
                     &["sso_session"],
                     &format!(
-                        "sso_session {s:?} names no [sso-session {s}] section in {}; add it or fix the name",
+                        "sso_session {} names no {} section in {}; add it or fix the name",
+                        shown(s),
+                        section("sso-session", s),
                         self.profiles.config_path().display()
                     ),
                 )
@@ -334,7 +344,9 @@ impl Check<'_> {
                     return Err(self.refuse(
                         &[key],
                         &format!(
-                            "{key} is {own:?} here but {value:?} in [sso-session {}]; keep one of them",
+                            "{key} is {} here but {} in [sso-session {}]; keep one of them",
+                            shown(own),
+                            shown(value),
                             session.name()
                         ),
                     ));
@@ -415,7 +427,7 @@ impl Check<'_> {
         match value.trim().parse::<u64>() {
             Err(_) => Err(self.refuse(
                 &["duration_seconds"],
-                &format!("duration_seconds {value:?} is not a number of seconds; write e.g. duration_seconds = 3600"),
+                &format!("duration_seconds {} is not a number of seconds; write e.g. duration_seconds = 3600", shown(value)),
             )),
             Ok(n) if n < MIN_DURATION_SECONDS => Err(self.refuse(
                 &["duration_seconds"],
@@ -436,6 +448,22 @@ fn has_static(p: &Profile) -> bool {
     has(p, "aws_access_key_id") || has(p, "aws_secret_access_key")
 }
 
+/// `a -> b -> a` for the loop `members` (first member repeated at the end); a long loop shows
+/// its first and last few members and how many it has.
+fn loop_text(members: &[&str]) -> String {
+    const SHOWN: usize = 4;
+    let first = members.first().copied().unwrap_or_default();
+    if members.len() <= 2 * SHOWN {
+        return format!("{} -> {first}", members.join(" -> "));
+    }
+    format!(
+        "{} -> … -> {} -> {first}, {} profiles",
+        members[..SHOWN].join(" -> "),
+        members[members.len() - SHOWN..].join(" -> "),
+        members.len()
+    )
+}
+
 /// How many known profile names an error lists: enough to spot a typo, bounded whatever the
 /// files hold.
 const KNOWN_SHOWN: usize = 8;
@@ -452,6 +480,26 @@ fn known_profiles(profiles: &ProfileSet) -> String {
         let _ = write!(text, " and {} more", names.len() - KNOWN_SHOWN);
     }
     text
+}
+
+/// A (non-secret) value for a message: quoted and escaped as Rust's `Debug` does (so control
+/// characters stay visible), cut to a bounded length.
+fn shown(value: &str) -> String {
+    const MAX: usize = 64;
+    match value.char_indices().nth(MAX) {
+        None => format!("{value:?}"),
+        Some((cut, _)) => format!("{:?}…", &value[..cut]),
+    }
+}
+
+/// `[KIND NAME]`, the header that would define `name`; `a [KIND] section` when the name is too
+/// long or not printable to show as is.
+fn section(kind: &str, name: &str) -> String {
+    if name.chars().count() <= 64 && !name.chars().any(char::is_control) {
+        format!("[{kind} {name}]")
+    } else {
+        format!("a [{kind} …] section")
+    }
 }
 
 /// "CONFIG or CREDENTIALS", for a profile that is in neither.
@@ -741,6 +789,38 @@ mod tests {
         );
         let err = format!("{:#}", validate(&set, "base", Some("cs")).unwrap_err());
         assert!(err.contains("no credentials"), "{err}");
+    }
+
+    #[test]
+    fn long_values_are_cut() {
+        let long = "9".repeat(10_000) + "x";
+        let err = refused(
+            &format!("[profile ops]\n{ROLE}source_profile = base\nduration_seconds = {long}\n"),
+            KEYS,
+            "ops",
+        );
+        assert!(
+            err.contains(&format!("duration_seconds \"{}\"… is not", "9".repeat(64))),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_long_loop_is_named_in_a_bounded_line() {
+        let mut config = String::new();
+        for i in 0..1000 {
+            let _ = write!(
+                config,
+                "[profile p{i}]\n{ROLE}source_profile = p{}\n",
+                (i + 1) % 1000
+            );
+        }
+        let err = refused(&config, "", "p0");
+        assert!(
+            err.contains("loop (p0 -> p1 -> p2 -> p3 -> … -> p996 -> p997 -> p998 -> p999 -> p0, 1000 profiles)"),
+            "{err}"
+        );
+        assert!(err.len() < 300, "{err}");
     }
 
     #[test]
