@@ -42,9 +42,6 @@ struct Row {
     keys: &'static [&'static str],
     /// What the AWS CLI's own refusal says (a configuration error, not a connection error).
     aws_says: &'static str,
-    /// Set `AWS_DEFAULT_REGION` for the AWS CLI (off for the rows about the region itself,
-    /// since the variable wins over the profile's region).
-    region_env: bool,
     /// Whether awsdo refused this at all before this change (only with a worse message); the
     /// others it did not refuse, or only after trying the network.
     refused_before: bool,
@@ -67,7 +64,6 @@ const fn row(profile: &'static str, config: &'static str, aws_says: &'static str
         file: File::Config,
         keys: &[],
         aws_says,
-        region_env: true,
         refused_before: true,
     }
 }
@@ -305,18 +301,6 @@ fn refusals() -> Vec<Row> {
                 "Invalid length for parameter ExternalId",
             )
         },
-        // botocore utils.validate_region_name (a client's region must be a DNS label):
-        // InvalidRegionError. awsdo exported the region and signed with it.
-        Row {
-            keys: &["region", "\"eu west 1\""],
-            region_env: false,
-            refused_before: false,
-            ..row(
-                "base",
-                "[profile base]\nregion = eu west 1\n",
-                "doesn't match a supported format",
-            )
-        },
     ]
 }
 
@@ -354,16 +338,16 @@ fn closed_port_url() -> String {
 }
 
 /// The AWS CLI's `sts get-caller-identity` for `profile` in `env`, aimed at a closed port.
-fn aws_cli(env: &TestEnv, profile: &str, region_env: bool) -> Output {
-    let mut cmd = env.command("aws");
-    cmd.args(["sts", "get-caller-identity", "--profile", profile])
+fn aws_cli(env: &TestEnv, profile: &str) -> Output {
+    env.command("aws")
+        .args(["sts", "get-caller-identity", "--profile", profile])
         .env("AWS_ENDPOINT_URL", closed_port_url())
         .env("AWS_MAX_ATTEMPTS", "1")
-        .stdin(std::process::Stdio::null());
-    if region_env {
-        cmd.env("AWS_DEFAULT_REGION", "us-east-1");
-    }
-    cmd.output().expect("run aws")
+        // The AWS CLI needs a region before it gets to credentials.
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run aws")
 }
 
 fn file_path(env: &TestEnv, file: File) -> Vec<String> {
@@ -448,7 +432,7 @@ fn check_refusal(row: &Row) {
     env.write_config(row.config);
     env.write_credentials(&format!("{KEYS}{}", row.credentials));
 
-    let aws = aws_cli(&env, row.profile, row.region_env);
+    let aws = aws_cli(&env, row.profile);
     let aws_err = stderr(&aws);
     assert!(
         !aws.status.success(),
@@ -527,7 +511,7 @@ fn awsdo_and_the_aws_cli_both_accept_valid_profiles() {
         env.write_credentials(KEYS);
         let label = format!("profile {profile} with config:\n{config}");
 
-        let aws = aws_cli(&env, profile, true);
+        let aws = aws_cli(&env, profile);
         assert!(
             stderr(&aws).contains("Could not connect"),
             "{label}\nthe AWS CLI refused it before the network\n{}",
@@ -565,7 +549,7 @@ fn an_unknown_profile_names_both_files() {
     listener.set_nonblocking(true).unwrap();
     let env = TestEnv::with_endpoint(&format!("http://{}", listener.local_addr().unwrap()));
     env.write_credentials(KEYS);
-    let aws = aws_cli(&env, "nope", true);
+    let aws = aws_cli(&env, "nope");
     assert!(
         stderr(&aws).contains("The config profile (nope) could not be found"),
         "{}",
