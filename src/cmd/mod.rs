@@ -129,8 +129,10 @@ impl Ctx {
         })
     }
 
-    /// The plan for `name` with this run's overrides.
+    /// The plan for `name` with this run's overrides, after refusing a configuration the AWS
+    /// CLI refuses (`config::validate`): every command plans through here.
     pub fn plan(&self, profiles: &ProfileSet, name: &str) -> anyhow::Result<Plan> {
+        crate::config::validate(profiles, name, self.args.source_profile.as_deref())?;
         crate::plan::plan(profiles, name, &self.overrides()?)
     }
 

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -28,6 +28,10 @@ const SECRET_KEYS: [&str; 3] = [
 pub struct Section {
     name: String,
     properties: BTreeMap<String, Property>,
+    /// The file each property's value was taken from (the last one merged).
+    origins: BTreeMap<String, FileKind>,
+    /// The files with a header for this section, in merge order.
+    defined_in: Vec<FileKind>,
 }
 
 /// A profile (from `[profile NAME]`/`[default]` in config or `[NAME]` in credentials).
@@ -38,6 +42,8 @@ impl Section {
         Section {
             name: name.to_string(),
             properties: BTreeMap::new(),
+            origins: BTreeMap::new(),
+            defined_in: Vec::new(),
         }
     }
 
@@ -81,9 +87,15 @@ impl Section {
         }
     }
 
-    fn merge(&mut self, properties: Vec<(String, Property)>) {
+    fn merge(&mut self, properties: Vec<(String, Property)>, file: FileKind) {
+        if !self.defined_in.contains(&file) {
+            self.defined_in.push(file);
+        }
         // A later definition replaces the whole property, sub-properties included.
-        self.properties.extend(properties);
+        for (key, property) in properties {
+            self.origins.insert(key.clone(), file);
+            self.properties.insert(key, property);
+        }
     }
 }
 
@@ -137,6 +149,10 @@ pub struct ProfileSet {
     profiles: BTreeMap<String, Section>,
     sso_sessions: BTreeMap<String, Section>,
     services: BTreeMap<String, Section>,
+    /// The config file's path, as located (only for naming it in messages).
+    config_path: PathBuf,
+    /// The credentials file's path, as located (only for naming it in messages).
+    credentials_path: PathBuf,
 }
 
 impl ProfileSet {
@@ -161,13 +177,19 @@ impl ProfileSet {
     ) -> Result<ProfileSet> {
         let config = parse_file(config_text, config_path, FileKind::Config)?;
         let credentials = parse_file(credentials_text, credentials_path, FileKind::Credentials)?;
-        let mut set = ProfileSet::default();
+        let mut set = ProfileSet {
+            config_path: config_path.to_path_buf(),
+            credentials_path: credentials_path.to_path_buf(),
+            ..ProfileSet::default()
+        };
         // `[profile default]` anywhere in the config file silences every bare `[default]`,
         // whichever comes first; this keeps the unambiguous spelling authoritative.
         let has_prefixed_default = config
             .iter()
             .any(|s| s.kind == SectionKind::Profile && s.name == "default");
-        for section in config.into_iter().chain(credentials) {
+        let config = config.into_iter().map(|s| (s, FileKind::Config));
+        let credentials = credentials.into_iter().map(|s| (s, FileKind::Credentials));
+        for (section, file) in config.chain(credentials) {
             let RawSection {
                 kind,
                 name,
@@ -183,7 +205,7 @@ impl ProfileSet {
             target
                 .entry(name)
                 .or_insert_with_key(|name| Section::new(name))
-                .merge(properties);
+                .merge(properties, file);
         }
         Ok(set)
     }
@@ -217,6 +239,51 @@ impl ProfileSet {
     /// All services section names, sorted.
     pub fn services_names(&self) -> Vec<&str> {
         self.services.keys().map(String::as_str).collect()
+    }
+
+    /// The config file's path, as it was located (`AWS_CONFIG_FILE` or `~/.aws/config`).
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+
+    /// The credentials file's path, as it was located (`AWS_SHARED_CREDENTIALS_FILE` or
+    /// `~/.aws/credentials`).
+    pub fn credentials_path(&self) -> &Path {
+        &self.credentials_path
+    }
+
+    /// The file the value of `key` in profile `profile` comes from: the credentials file when
+    /// it sets the key (it is merged over the config file), else the config file. `None` when
+    /// the profile or the key is absent. Keys are case-insensitive.
+    pub fn key_file(&self, profile: &str, key: &str) -> Option<&Path> {
+        let section = self.profiles.get(profile)?;
+        let file = match section.origins.get(key) {
+            Some(file) => *file,
+            None => *section.origins.get(&key.to_ascii_lowercase())?,
+        };
+        Some(self.path_of(file))
+    }
+
+    /// The files that have a section header for profile `profile`, config file first; empty
+    /// when neither does.
+    pub fn profile_files(&self, profile: &str) -> Vec<&Path> {
+        let Some(section) = self.profiles.get(profile) else {
+            return Vec::new();
+        };
+        let mut files: Vec<&Path> = section
+            .defined_in
+            .iter()
+            .map(|f| self.path_of(*f))
+            .collect();
+        files.sort_by_key(|p| *p != self.config_path.as_path());
+        files
+    }
+
+    fn path_of(&self, file: FileKind) -> &Path {
+        match file {
+            FileKind::Config => &self.config_path,
+            FileKind::Credentials => &self.credentials_path,
+        }
     }
 }
 
@@ -356,6 +423,31 @@ mod tests {
         std::fs::write(&locations.credentials, "[a]\nregion = us\n").unwrap();
         let set = ProfileSet::load(&locations).unwrap();
         assert_eq!(set.profile("a").unwrap().get("region"), Some("us"));
+    }
+
+    #[test]
+    fn key_file_names_the_file_a_value_came_from() {
+        let set = parse(
+            "[profile a]\nregion = eu\nrole_arn = r\n[default]\nregion = us",
+            "[a]\nregion = us\naws_access_key_id = AKIDEXAMPLE",
+        )
+        .unwrap();
+        let config = Path::new("/home/u/.aws/config");
+        let credentials = Path::new("/home/u/.aws/credentials");
+        // The credentials file is merged over the config file, key by key.
+        assert_eq!(set.key_file("a", "region"), Some(credentials));
+        assert_eq!(set.key_file("a", "ROLE_ARN"), Some(config));
+        assert_eq!(set.key_file("a", "aws_access_key_id"), Some(credentials));
+        assert_eq!(set.key_file("default", "region"), Some(config));
+        assert_eq!(set.key_file("a", "mfa_serial"), None);
+        assert_eq!(set.key_file("nope", "region"), None);
+        assert_eq!(set.config_path(), config);
+        assert_eq!(set.credentials_path(), credentials);
+        assert_eq!(set.profile_files("a"), [config, credentials]);
+        assert_eq!(set.profile_files("default"), [config]);
+        assert!(set.profile_files("nope").is_empty());
+        let set = parse("", "[empty]").unwrap();
+        assert_eq!(set.profile_files("empty"), [credentials]);
     }
 
     #[test]
