@@ -990,9 +990,9 @@ fn check_closed_sts(sh: Sh) {
 // 7. Hostile values
 // ---------------------------------------------------------------------------------------------
 
-/// Credentials (from credential_process), a region (from the config) and a profile name (every
-/// character the config accepts) full of shell syntax reach the shell byte for byte, run
-/// nothing, and go away again on unset.
+/// Credentials (from credential_process) and a profile name (every character the config
+/// accepts) full of shell syntax reach the shell byte for byte, run nothing, and go away again
+/// on unset, with the region beside them.
 fn check_hostile_values(sh: Sh) {
     if !util::require(sh.name()) {
         return;
@@ -1003,8 +1003,9 @@ fn check_hostile_values(sh: Sh) {
     let key = format!("AKIA'\"$(touch {m})`touch {m}`;touch {m}\n\\");
     let secret = format!("s'\\''$(touch {m})\n;touch {m};\\");
     let token = format!("`touch {m}`\"'\\\n$HOME ${{HOME}} %self {{a,b}} * \\$(touch {m}) \\");
-    // The config parser trims the value and cuts at ` #`/` ;`, so no spaces before those.
-    let region = format!("eu'$(touch {m})`touch {m}`;touch {m}\"\\");
+    // A region is a DNS label (the AWS CLI refuses anything else, and so does awsdo's config
+    // validation, tests/validation.rs); its quoting is the same as the values' above.
+    let region = "eu-hostile-1".to_owned();
     let name = "a/b.c%d@e:f+g-h_i";
     let (json, exp) = process_json(&key, &secret, &token);
     env.write_config(&credential_process_profile(&env, name, &json, &region));

@@ -86,6 +86,7 @@ fn walk(profiles: &ProfileSet, name: &str, mut as_source: bool) -> Result<()> {
     let mut current = name;
     // The profile whose source_profile led here, for messages about a source.
     let mut referrer: Option<&str> = None;
+    let mut region_seen = false;
     while let Some(p) = profiles.profile(current) {
         visited.push(current);
         seen.insert(current);
@@ -94,6 +95,12 @@ fn walk(profiles: &ProfileSet, name: &str, mut as_source: bool) -> Result<()> {
             p,
             referrer,
         };
+        // The region awsdo exports is the nearest one up the chain (DESIGN §3): that one is
+        // checked, as botocore checks the client's; regions farther up are never used.
+        if !region_seen && let Some(region) = p.get("region") {
+            region_seen = true;
+            check.region("region", region)?;
+        }
         // botocore AssumeRoleProvider: a profile is assumed when it has role_arn and no
         // web_identity_token_file; a source with static keys is used for its keys instead
         // (`_resolve_credentials_from_profile`).
@@ -216,7 +223,7 @@ impl Check<'_> {
     /// botocore `utils.validate_region_name` (run when a client is made, before any request): a
     /// region is a DNS label of letters, digits and `-`, at most 63 long, not all digits, not
     /// starting or ending with `-`. Checked for `sso_region`, which names the SSO endpoint's
-    /// host. (`region` is not checked here yet: see the README.)
+    /// host, and for `region` (the region awsdo exports into the shell).
     fn region(&self, key: &str, value: &str) -> Result<()> {
         let valid = value.len() <= 63
             && value
@@ -681,6 +688,18 @@ mod tests {
                 ),
                 "sso_region",
                 "x",
+            ),
+            (
+                &format!("[profile ops]\n{ROLE}source_profile = base\nregion = eu'$(x)\n"),
+                "region \"eu'$(x)\" is not a region name",
+                "ops",
+            ),
+            (
+                &format!(
+                    "[profile ops]\n{ROLE}source_profile = b2\n[profile b2]\n{ROLE}source_profile = base\nregion = eu\u{1b}[2J\n"
+                ),
+                "region \"eu\\u{1b}[2J\" is not a region name",
+                "ops",
             ),
             (
                 "[profile p]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = fake-secret\nduration_seconds = soon\n",
