@@ -10,6 +10,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
+    // Before any secret is read: no core file, no /proc/PID/mem for others (coredump.rs).
+    awsdo::coredump::forbid();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
