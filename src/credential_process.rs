@@ -87,28 +87,34 @@ pub fn run(profile: &str, command: &str, helpers: &Helpers) -> anyhow::Result<Cr
 }
 
 /// An `Expiration` as the AWS CLI reads it (botocore hands it to `dateutil.parser.parse`),
-/// in UTC: a date `YYYY-MM-DD`, `T`, `t` or a space, `HH:MM[:SS[.fraction]]`, then a zone —
-/// `Z`/`z`, `UTC` or `GMT` (with or without a space before), or an offset `±HH:MM`, `±HHMM`
-/// or `±HH` below 24 hours. A time without a zone is refused: the AWS CLI cannot compare it
-/// with its clock either. The error says why (`Err` is the reason, not a sentence); an
-/// instant outside years 1–9999 in UTC is an error too, never a panic.
+/// in UTC: RFC 2822 (`Tue, 01 Dec 2026 10:00:00 GMT`), or a date `YYYY-MM-DD`, `T`, `t` or a
+/// space, `HH:MM[:SS[.fraction]]`, then a zone: `Z`/`z`, `UTC` or `GMT` (with or without a
+/// space before), or an offset `+HH:MM`, `+HHMM` or `+HH` (or `-`) below 24 hours. A time
+/// without a zone is refused: the AWS CLI cannot compare it with its clock either. `Err` is
+/// the reason (not a sentence); an instant outside years 1-9999 in UTC is an error too, never
+/// a panic.
 pub fn parse_expiration(value: &str) -> Result<OffsetDateTime, &'static str> {
     const INVALID: &str = "expected a date and time with a zone, like 2026-12-01T10:00:00Z";
     let s = value.trim();
+    // RFC 2822 (`Tue, 01 Dec 2026 10:00:00 GMT`), which dateutil reads too.
+    if let Ok(t) = OffsetDateTime::parse(s, &time::format_description::well_known::Rfc2822) {
+        return to_utc(t);
+    }
     let (local, offset) = split_zone(s).ok_or(INVALID)?;
     let format = format_description!(
         version = 2,
         "[year]-[month]-[day][first [T] [t] [ ]][hour]:[minute][optional [:[second][optional [.[subsecond]]]]]"
     );
     let local = PrimitiveDateTime::parse(local.trim_end(), format).map_err(|_| INVALID)?;
-    let utc = local
-        .assume_offset(offset)
-        .checked_to_offset(UtcOffset::UTC)
-        .ok_or("out of range")?;
-    if utc.year() < 1 {
-        return Err("out of range");
+    to_utc(local.assume_offset(offset))
+}
+
+/// `t` in UTC, if that is within years 1–9999.
+fn to_utc(t: OffsetDateTime) -> Result<OffsetDateTime, &'static str> {
+    match t.checked_to_offset(UtcOffset::UTC) {
+        Some(utc) if utc.year() >= 1 => Ok(utc),
+        _ => Err("out of range"),
     }
-    Ok(utc)
 }
 
 /// Split `s` into its local date and time and its zone's offset; `None` when there is no
@@ -171,6 +177,8 @@ mod tests {
             "2026-12-01T11:30:00+01:30",
             "2026-12-01T08:00:00-0200",
             " 2026-12-01T10:00:00Z\n",
+            "Tue, 01 Dec 2026 10:00:00 GMT",
+            "Tue, 01 Dec 2026 11:00:00 +0100",
         ] {
             assert_eq!(utc(s), Some(t), "{s}");
         }

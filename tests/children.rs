@@ -523,6 +523,51 @@ fn endless_helper_output_is_capped() {
     }
 }
 
+/// A helper runs in its own process group (to be killed whole), yet may still talk to the
+/// user on the terminal, as aws-vault's prompt does: awsdo lends it the terminal, so reading
+/// `/dev/tty` does not stop it (SIGTTIN), and takes the terminal back afterwards.
+#[test]
+fn a_helper_may_ask_on_the_terminal() {
+    let Some((moto, env)) = world() else {
+        return;
+    };
+    let asker = script(
+        &env,
+        "asker",
+        "#!/bin/sh\nprintf 'helper code? ' > /dev/tty\nread -r c < /dev/tty\necho \"$c\"\n",
+    );
+    env.write_config(&format!(
+        "[profile asks]\nrole_arn = arn:aws:iam::123456789012:role/asks\nsource_profile = base\n\
+         mfa_serial = {MFA_SERIAL}\nmfa_process = {}\n",
+        asker.display()
+    ));
+    let line = format!(
+        "cd {} && PS1='$ ' exec bash --noprofile --norc -i",
+        sh_quote(env.root().to_str().unwrap())
+    );
+    let Some(tmux) = Tmux::start(&line, &env.env_vars()) else {
+        return;
+    };
+    assert!(tmux.wait_for("$", T), "{}", tmux.screen());
+    tmux.send_keys(&format!(
+        "{} -p asks -- true; echo \"rc=$?\"",
+        sh_quote(util::awsdo_bin())
+    ));
+    assert!(tmux.wait_for("helper code?", T), "{}", tmux.screen());
+    tmux.send_keys("654321");
+    assert!(tmux.wait_for("rc=0", T), "{}", tmux.screen());
+    let codes: Vec<String> = moto
+        .requests()
+        .iter()
+        .map(|r| util::sts::decode(&r.body_str()))
+        .filter_map(|p| p.get("TokenCode").cloned())
+        .collect();
+    assert_eq!(vec!["654321".to_owned()], codes);
+    // The shell has its terminal back: it runs the next command.
+    tmux.send_keys("echo back-$((40+2))");
+    assert!(tmux.wait_for("back-42", T), "{}", tmux.screen());
+}
+
 // --- Expiration as the AWS CLI reads it ---------------------------------------------------
 
 /// For each string: botocore's reading (the credential_process provider's
@@ -550,6 +595,8 @@ fn expiration_is_read_as_botocore_reads_it() {
         "2026-12-01T10:00:00.123456Z",
         "2026-12-01T10:00:00.5+05:00",
         "2099-02-28T23:59:59Z",
+        "Tue, 01 Dec 2026 10:00:00 GMT",
+        "Tue, 01 Dec 2026 11:00:00 +0100",
         "9999-12-31T23:59:59Z",
         "2026-12-01T10:00:00",
         "2026-12-01",
