@@ -144,9 +144,12 @@ fn in_dev_shell_with(env: &TestEnv, user: &str, then: &str) -> Output {
     out
 }
 
-/// Run `cmd` with stdin closed; kill it and fail the test if it outlives `limit`.
+/// Run `cmd` with stdin closed, in its own process group; kill the group and fail the test if
+/// it outlives `limit`.
 fn bounded(cmd: &mut Command, limit: Duration) -> Output {
+    use std::os::unix::process::CommandExt;
     let child = cmd
+        .process_group(0)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -160,9 +163,9 @@ fn bounded(cmd: &mut Command, limit: Duration) -> Output {
     match rx.recv_timeout(limit) {
         Ok(out) => out.expect("wait"),
         Err(_) => {
-            // SAFETY: signals the child we started (it has not been reaped: still ours).
+            // SAFETY: signals the group of the child we started (not reaped yet: still ours).
             unsafe {
-                libc::kill(pid as i32, libc::SIGKILL);
+                libc::kill(-(pid as i32), libc::SIGKILL);
             }
             panic!("{cmd:?} still ran after {limit:?}");
         }
