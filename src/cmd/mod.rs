@@ -178,6 +178,8 @@ impl Ctx {
             .map(|v| parse_duration(&v))
             .transpose()
             .with_context(|| format!("could not read {}", crate::helper::TIMEOUT_VAR))?;
+        // One deadline for the run: the resolver's waits and its helpers share it.
+        let deadline = Deadline::after(budget);
         Ok(Resolver {
             profiles,
             cache: self.cache()?,
@@ -187,14 +189,14 @@ impl Ctx {
                 may_prompt,
                 helpers: Helpers {
                     env: self.user.clone(),
-                    deadline: Deadline::after(budget),
+                    deadline,
                     timeout: helper_timeout,
                 },
             },
             min_ttl: self.min_ttl()?,
             env,
             force: false,
-            deadline: Deadline::after(budget),
+            deadline,
         })
     }
 }
