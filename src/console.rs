@@ -8,15 +8,23 @@
 //! federation token with the long-lived keys (`federation_source`).
 //!
 //! The secret key only travels in the getSigninToken request, over HTTPS, from this process;
-//! the URL that is printed or handed to a browser holds the sign-in token alone.
+//! the URL that is printed holds the sign-in token alone. A browser never gets the URL on its
+//! command line (where `ps` shows it to every user): it gets the path of a private page
+//! (0600, in `$XDG_RUNTIME_DIR` or the temporary directory) that redirects to the URL, and the
+//! page is removed a few seconds later.
 
-use std::time::Duration;
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::creds::Credentials;
+use crate::env::Env;
 use crate::plan::{Plan, Step};
 
 /// The endpoint for the commercial partition; `AWSDO_FEDERATION_ENDPOINT` overrides it.
@@ -137,6 +145,129 @@ pub fn browser(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
     (set("DISPLAY").is_some() || set("WAYLAND_DISPLAY").is_some()).then(|| "xdg-open".to_owned())
 }
 
+/// How long the browser command may take to return before awsdo stops waiting for it (a
+/// browser that was not running yet may only return when it is closed: it is left running).
+pub const BROWSER_WAIT: Duration = Duration::from_secs(10);
+/// How long the redirecting page stays, counted from the browser's start: time for a browser
+/// that `xdg-open` hands the page to to read it.
+pub const PAGE_LIFETIME: Duration = Duration::from_secs(5);
+
+/// Open `url` with `browser` (a command name or path), which is started with `env` (the user's
+/// own, without credential variables) and the path of a private page that redirects to `url`,
+/// never the URL itself. Returns once the browser command has returned (or after
+/// [`BROWSER_WAIT`]) and the page is gone. Errors: the page cannot be written, the browser
+/// cannot be started or exits with a failure.
+pub fn open(browser: &str, url: &str, env: &Env) -> anyhow::Result<()> {
+    let page = Page::write(url, env)?;
+    let started = Instant::now();
+    let mut cmd = Command::new(browser);
+    crate::coredump::restore_in_child(&mut cmd);
+    let mut child = cmd
+        .arg(&page.path)
+        .env_clear()
+        .envs(env.for_browser().iter())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("could not run {browser}"))?;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => break,
+            Ok(Some(status)) => {
+                anyhow::bail!("could not open the console with {browser}: it exited with {status}")
+            }
+            Ok(None) if started.elapsed() < BROWSER_WAIT => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            // Still running (a browser that stays in the foreground): it has the page.
+            Ok(None) => break,
+            Err(e) => anyhow::bail!("could not wait for {browser}: {e}"),
+        }
+    }
+    if let Some(left) = PAGE_LIFETIME.checked_sub(started.elapsed()) {
+        std::thread::sleep(left);
+    }
+    drop(page);
+    Ok(())
+}
+
+/// A private HTML page that sends the browser to a URL; removed when dropped.
+struct Page {
+    path: PathBuf,
+}
+
+impl Page {
+    /// Create the page, 0600 and new (never through an existing file or link), in
+    /// `$XDG_RUNTIME_DIR` (private to the user) when set, else the temporary directory.
+    fn write(url: &str, env: &Env) -> anyhow::Result<Page> {
+        let dir = env
+            .var("XDG_RUNTIME_DIR")
+            .filter(|d| !d.is_empty() && Path::new(d).is_dir())
+            .map(PathBuf::from)
+            .unwrap_or_else(std::env::temp_dir);
+        let html = redirect_page(url);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let mut last = None;
+        for attempt in 0..16u32 {
+            let path = dir.join(format!(
+                "awsdo-console-{}-{:x}.html",
+                std::process::id(),
+                nanos.wrapping_add(attempt.wrapping_mul(0x9E37_79B9))
+            ));
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&path)
+            {
+                Ok(mut file) => {
+                    let page = Page { path };
+                    file.write_all(html.as_bytes())
+                        .with_context(|| format!("could not write {}", page.path.display()))?;
+                    return Ok(page);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("could not create a sign-in page in {}", dir.display())
+                    });
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("name taken")))
+            .with_context(|| format!("could not create a sign-in page in {}", dir.display()))
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// An HTML page that sends the browser to `url` at once (meta refresh, and script for
+/// browsers that ignore it), with a link as a last resort. No referrer is sent.
+fn redirect_page(url: &str) -> String {
+    let attr = url
+        .replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    // A JSON string is a JavaScript string; `<` is escaped so it cannot close the script.
+    let js = serde_json::Value::String(url.to_owned())
+        .to_string()
+        .replace('<', "\\u003c");
+    format!(
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><meta name=\"referrer\" content=\"no-referrer\">\n\
+         <meta http-equiv=\"refresh\" content=\"0;url={attr}\"><title>awsdo: AWS console sign-in</title></head>\n\
+         <body><script>location.replace({js});</script>\n<a href=\"{attr}\">Sign in to the AWS console</a></body></html>\n"
+    )
+}
+
 /// RFC 3986 percent-encoding of everything but the unreserved characters.
 pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
@@ -189,6 +320,19 @@ mod tests {
         assert_eq!(browser(&display).as_deref(), Some("xdg-open"));
         let b = |k: &str| (k == "BROWSER").then(|| "firefox:chromium".to_owned());
         assert_eq!(browser(&b).as_deref(), Some("firefox"));
+    }
+
+    #[test]
+    fn the_page_redirects_to_the_url_escaped() {
+        let page = redirect_page("https://x/f?a=1&b=%3C\"</script>");
+        assert!(
+            page.contains("content=\"0;url=https://x/f?a=1&amp;b=%3C&quot;&lt;/script&gt;\""),
+            "{page}"
+        );
+        assert!(
+            page.contains("location.replace(\"https://x/f?a=1&b=%3C\\\"\\u003c/script>\")"),
+            "{page}"
+        );
     }
 
     #[test]

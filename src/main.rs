@@ -10,6 +10,8 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 fn main() -> ExitCode {
+    // Before any secret is read: no core file, no /proc/PID/mem for others (coredump.rs).
+    awsdo::coredump::forbid();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let cli = match cli::Cli::try_parse_from(&argv) {
         Ok(cli) => cli,

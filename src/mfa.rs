@@ -8,12 +8,12 @@
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsRawFd;
-use std::process::{Command, Stdio};
 
 use anyhow::{Context, bail};
 
 use crate::error::MfaNeeded;
 use crate::escape::escape;
+use crate::helper::{Helpers, Kind};
 
 /// How many codes a user may type before awsdo gives up.
 pub const TRIES: usize = 3;
@@ -25,6 +25,9 @@ pub struct CodeSource {
     pub flag: Option<String>,
     /// Whether the terminal may be asked (false for a renewal from the prompt hook).
     pub may_prompt: bool,
+    /// How this run's helper processes are run (environment, deadline): `mfa_process` here,
+    /// and `credential_process` (the resolver takes them from here too).
+    pub helpers: Helpers,
 }
 
 /// Where one code came from, so a rejection knows whether asking again makes sense.
@@ -51,7 +54,10 @@ impl CodeSource {
             return Ok((check_code(code)?, Origin::Flag));
         }
         if let Some(cmd) = process {
-            return Ok((run_mfa_process(profile, cmd)?, Origin::Process));
+            return Ok((
+                run_mfa_process(&self.helpers, profile, cmd)?,
+                Origin::Process,
+            ));
         }
         if !self.may_prompt {
             return Err(MfaNeeded {
@@ -74,23 +80,22 @@ pub fn check_code(code: &str) -> anyhow::Result<String> {
     }
 }
 
-fn run_mfa_process(profile: &str, cmd: &str) -> anyhow::Result<String> {
-    let out = Command::new("/bin/sh")
-        .arg("-c")
-        .arg(cmd)
-        .stdin(Stdio::inherit())
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("could not run mfa_process of profile {profile:?}"))?;
+/// Run `mfa_process` (through `helper.rs`: the user's environment, a deadline, a capped
+/// output) and take the six-digit code it prints.
+fn run_mfa_process(helpers: &Helpers, profile: &str, cmd: &str) -> anyhow::Result<String> {
+    let out = helpers.run(Kind::MfaProcess, profile, cmd, &[])?;
     if !out.status.success() {
         bail!(
             "could not get an MFA code for profile {profile:?}: mfa_process exited with {}",
-            out.status
+            crate::helper::describe(out.status)
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    check_code(&text)
-        .with_context(|| format!("mfa_process of profile {profile:?} printed no six-digit code"))
+    check_code(&text).map_err(|_| {
+        anyhow::anyhow!(
+            "could not get an MFA code for profile {profile:?}: mfa_process printed no six-digit code"
+        )
+    })
 }
 
 /// Ask on `/dev/tty` with echo off, up to `TRIES` times for a well-formed code.
@@ -229,6 +234,7 @@ mod tests {
         let src = CodeSource {
             flag: None,
             may_prompt: false,
+            ..CodeSource::default()
         };
         let err = src
             .code("prod", "arn:aws:iam::123456789012:mfa/u", None, 0)
@@ -242,6 +248,7 @@ mod tests {
         let src = CodeSource {
             flag: Some("123456".into()),
             may_prompt: false,
+            ..CodeSource::default()
         };
         assert_eq!(
             src.code("p", "s", None, 0).unwrap(),

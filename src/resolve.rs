@@ -248,7 +248,7 @@ impl Resolver<'_> {
             let next = match step {
                 Step::Static { profile, .. } => self.static_keys(profile)?,
                 Step::CredentialProcess { profile, command } => {
-                    credential_process(profile, command)?
+                    crate::credential_process::run(profile, command, &self.codes.helpers)?
                 }
                 Step::CredentialSource {
                     profile, source, ..
@@ -650,72 +650,6 @@ fn session_name(configured: Option<&str>) -> String {
     configured
         .map(str::to_owned)
         .unwrap_or_else(|| format!("awsdo-{}", OffsetDateTime::now_utc().unix_timestamp()))
-}
-
-/// Run a `credential_process` command and read its Version 1 JSON.
-fn credential_process(profile: &str, command: &str) -> anyhow::Result<Credentials> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Output {
-        version: u32,
-        access_key_id: String,
-        secret_access_key: String,
-        session_token: Option<String>,
-        expiration: Option<String>,
-    }
-    // The profiles whose credential_process is running above us, plus this one: an
-    // `awsdo credential-process` below stops when asked for one of them (a loop).
-    const CHAIN_VAR: &str = "AWSDO_CREDENTIAL_PROCESS_CHAIN";
-    let chain = match std::env::var(CHAIN_VAR) {
-        Ok(up) if !up.is_empty() => format!("{up},{profile}"),
-        _ => profile.to_owned(),
-    };
-    let out = std::process::Command::new("/bin/sh")
-        .arg("-c")
-        .arg(command)
-        .env(CHAIN_VAR, &chain)
-        .stdin(std::process::Stdio::inherit())
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .with_context(|| format!("could not run credential_process of profile {profile:?}"))?;
-    if !out.status.success() {
-        // A nested awsdo reports its error as one `awsdo: …` line on stdout: make it ours.
-        let text = String::from_utf8_lossy(&out.stdout);
-        if let Some(reason) = text.trim_end().strip_prefix("awsdo: ")
-            && !reason.contains('\n')
-        {
-            bail!("{reason}");
-        }
-        bail!(
-            "could not get credentials for profile {profile:?}: credential_process exited with {}",
-            out.status
-        );
-    }
-    let parsed: Output = serde_json::from_slice(&out.stdout).map_err(|_| {
-        anyhow::anyhow!(
-            "could not get credentials for profile {profile:?}: credential_process did not print Version 1 JSON"
-        )
-    })?;
-    if parsed.version != 1 {
-        bail!(
-            "could not get credentials for profile {profile:?}: credential_process printed Version {}, expected 1",
-            parsed.version
-        );
-    }
-    let expiration = parsed
-        .expiration
-        .map(|e| {
-            OffsetDateTime::parse(&e, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                anyhow::anyhow!("could not get credentials for profile {profile:?}: credential_process printed an invalid Expiration")
-            })
-        })
-        .transpose()?;
-    Ok(Credentials {
-        access_key_id: parsed.access_key_id,
-        secret_access_key: parsed.secret_access_key,
-        session_token: parsed.session_token,
-        expiration,
-    })
 }
 
 /// The access token `aws sso login` left in `~/.aws/sso/cache`, if it is still good.

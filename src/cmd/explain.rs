@@ -342,8 +342,9 @@ fn status_text(
     let rows: Vec<(String, String, String, bool)> = names
         .into_iter()
         .map(|name| {
-            let planned = crate::config::validate(profiles, name, None)
-                .and_then(|()| crate::plan::plan(profiles, name, &Default::default()));
+            let planned = crate::config::validate(profiles, name, None).and_then(|()| {
+                crate::plan::plan_with_env(profiles, name, &Default::default(), &ctx.getter())
+            });
             let (kind, cached) = match planned {
                 Err(_) if is_settings_only(profiles, name) => {
                     ("settings only".to_owned(), "-".to_owned())

@@ -1,7 +1,8 @@
 //! One file per subcommand; each is a thin layer over the modules that do the work.
 //!
 //! `Ctx` holds what every command needs: a snapshot of the environment (read once, never
-//! modified: children get theirs explicitly), the profile files, and the resolver settings.
+//! modified: children get theirs explicitly, see `env.rs`), the profile files, and the resolver
+//! settings.
 
 pub mod completions;
 mod explain;
@@ -10,7 +11,6 @@ mod hook;
 mod run;
 mod session;
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ use crate::cli::{Cli, Command, CredsArgs};
 use crate::config::{Locations, Platform, ProfileSet};
 use crate::creds::parse_duration;
 use crate::deadline::Deadline;
+use crate::env::Env;
+use crate::helper::Helpers;
 use crate::mfa::CodeSource;
 use crate::plan::{Overrides, Plan};
 use crate::resolve::{DEFAULT_MIN_TTL, Resolver};
@@ -65,33 +67,46 @@ pub fn print_stdout(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
 
 /// What every command reads: the environment, the flags, and (lazily) the files.
 pub struct Ctx {
-    env: HashMap<String, String>,
+    /// The environment as awsdo found it, the hook's state included.
+    env: Env,
+    /// The user's own environment (`Env::user`): what resolution reads and children start from.
+    user: Env,
     pub args: CredsArgs,
 }
 
 impl Ctx {
-    /// The context of this process. Variables that are not UTF-8 are left out: none that awsdo
-    /// reads can meaningfully be.
+    /// The context of this process.
     pub fn from_process(args: CredsArgs) -> Ctx {
-        let env = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect();
-        Ctx { env, args }
+        Ctx::with_env(Env::from_process(), args)
     }
 
-    /// An environment variable, `None` when unset.
+    /// The context of a process started with `env`.
+    pub fn with_env(env: Env, args: CredsArgs) -> Ctx {
+        let user = env.user();
+        Ctx { env, user, args }
+    }
+
+    /// An environment variable as awsdo found it (the hook's state included), `None` when
+    /// unset or not UTF-8.
     pub fn var(&self, key: &str) -> Option<String> {
-        self.env.get(key).cloned()
+        self.env.var(key)
     }
 
-    /// An environment variable, `None` when unset or empty.
+    /// As [`Ctx::var`], `None` when empty too.
     pub fn var_nonempty(&self, key: &str) -> Option<String> {
-        self.env.get(key).filter(|v| !v.is_empty()).cloned()
+        self.var(key).filter(|v| !v.is_empty())
     }
 
-    /// The environment as a lookup function.
+    /// The user's own environment (without what awsdo exported into the shell, see `env.rs`):
+    /// the one children start from.
+    pub fn user_env(&self) -> &Env {
+        &self.user
+    }
+
+    /// The user's own environment as a lookup function: what resolution reads (files, cache
+    /// dir, endpoints, `credential_source = Environment`), never the keys awsdo exported.
     pub fn getter(&self) -> impl Fn(&str) -> Option<String> + '_ {
-        |k| self.var(k)
+        |k| self.user.var(k)
     }
 
     /// The profile asked for: the positional argument, else `-p`, else `$AWS_PROFILE`, else
@@ -133,7 +148,9 @@ impl Ctx {
     /// CLI refuses (`config::validate`): every command plans through here.
     pub fn plan(&self, profiles: &ProfileSet, name: &str) -> anyhow::Result<Plan> {
         crate::config::validate(profiles, name, self.args.source_profile.as_deref())?;
-        crate::plan::plan(profiles, name, &self.overrides()?)
+        // The same environment the resolver reads, so a `credential_source = Environment`
+        // key is digested from the keys it will use (the user's, never those awsdo exported).
+        crate::plan::plan_with_env(profiles, name, &self.overrides()?, &self.getter())
     }
 
     /// The cache, unless `--disable-cache`.
@@ -164,6 +181,13 @@ impl Ctx {
         if let Some(code) = &self.args.token_code {
             crate::mfa::check_code(code)?;
         }
+        let helper_timeout = self
+            .var_nonempty(crate::helper::TIMEOUT_VAR)
+            .map(|v| parse_duration(&v))
+            .transpose()
+            .with_context(|| format!("could not read {}", crate::helper::TIMEOUT_VAR))?;
+        // One deadline for the run: the resolver's waits and its helpers share it.
+        let deadline = Deadline::after(budget);
         Ok(Resolver {
             profiles,
             cache: self.cache()?,
@@ -171,11 +195,16 @@ impl Ctx {
             codes: CodeSource {
                 flag: self.args.token_code.clone(),
                 may_prompt,
+                helpers: Helpers {
+                    env: self.user.clone(),
+                    deadline,
+                    timeout: helper_timeout,
+                },
             },
             min_ttl: self.min_ttl()?,
             env,
             force: false,
-            deadline: Deadline::after(budget),
+            deadline,
         })
     }
 }

@@ -7,7 +7,7 @@ use std::process::{Command, ExitCode};
 
 use super::Ctx;
 use crate::cli::Format;
-use crate::creds::{CREDENTIAL_VARS, Credentials};
+use crate::creds::Credentials;
 use crate::shell::{Changes, ShellKind, render};
 
 /// Credentials and region for the profile this run is about, prompting for MFA if needed.
@@ -21,22 +21,23 @@ pub fn obtain(ctx: &Ctx) -> anyhow::Result<(Credentials, Option<String>)> {
     Ok((got.credentials, plan.region))
 }
 
-/// Replace this process with `command`, its environment carrying the credentials. Inherited
-/// credential and profile variables are removed first, so the command cannot mix them up.
+/// Replace this process with `command`, its environment carrying the credentials.
+///
+/// The command starts from the user's own environment (`Env::user`: no prompt-hook state, no
+/// keys or region the hook exported for the shell's profile), without credential and profile
+/// variables, with the profile's credentials, and its region when the chain names one (else
+/// the user's own region stays). A shell started this way holds the profile's credentials and
+/// its hook starts clean.
 pub fn exec(ctx: &Ctx, command: &[OsString]) -> anyhow::Result<ExitCode> {
     let (creds, region) = obtain(ctx)?;
     let program = &command[0];
     let mut cmd = Command::new(program);
     cmd.args(&command[1..]);
-    for var in CREDENTIAL_VARS
-        .iter()
-        .chain(&["AWS_PROFILE", "AWS_DEFAULT_PROFILE"])
-    {
-        cmd.env_remove(var);
-    }
-    for (k, v) in creds.env_vars(region.as_deref()) {
-        cmd.env(k, v);
-    }
+    let env = ctx
+        .user_env()
+        .for_command(creds.env_vars(region.as_deref()));
+    cmd.env_clear().envs(env.iter());
+    crate::coredump::restore_in_child(&mut cmd);
     // exec only returns on failure.
     let err = cmd.exec();
     let shown = program.to_string_lossy();

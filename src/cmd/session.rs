@@ -9,6 +9,7 @@ use super::Ctx;
 use crate::cache::Kind;
 use crate::cmd::explain::human;
 use crate::console;
+use crate::credential_process::CHAIN_VAR;
 use crate::creds::Credentials;
 use crate::error::SilentExit;
 use crate::sts::GLOBAL_REGION;
@@ -64,10 +65,6 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
     }
     Ok(ExitCode::SUCCESS)
 }
-
-/// Lists the profiles whose `credential_process` is being run by an awsdo up the process tree
-/// (comma-separated, outermost first); set by the runner in `resolve.rs` for its child.
-const CHAIN_VAR: &str = "AWSDO_CREDENTIAL_PROCESS_CHAIN";
 
 /// Version 1 JSON for `credential_process = awsdo credential-process -p NAME`.
 ///
@@ -165,21 +162,19 @@ pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> 
         .with_context(|| format!("could not sign in to the console for profile {name:?}"))?;
     let url = console::login_url(&endpoint, &token);
     if let Some(browser) = console::browser(&env) {
-        let opened = std::process::Command::new(&browser)
-            .arg(&url)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if opened {
-            eprintln!("awsdo: opened the AWS console for profile {name:?} with {browser}");
-            return Ok(ExitCode::SUCCESS);
+        match console::open(&browser, &url, ctx.user_env()) {
+            Ok(()) => {
+                eprintln!(
+                    "awsdo: opened the AWS console for profile {name:?} with {}",
+                    crate::escape::escape(&browser.to_string())
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            Err(e) => eprintln!(
+                "awsdo: {}; open this URL to sign in:",
+                crate::escape::escape(&format!("{e:#}"))
+            ),
         }
-        eprintln!(
-            "awsdo: could not open {}; open this URL to sign in:",
-            crate::escape::escape(&browser.to_string())
-        );
     }
     super::print_stdout(format!("{url}\n"))?;
     Ok(ExitCode::SUCCESS)
