@@ -145,8 +145,8 @@ __awsdo_complete() {
 # at every prompt and not just here (__awsdo_place): right after the last call of a known
 # changer (__awsdo_changers), and also first when anything else runs before that changer (a
 # renderer that put itself in front) or when there is no changer. Run twice, the hook costs
-# nothing the second time: its check is builtins only, so an unchanged prompt still starts no
-# process. Whichever was sourced first, the order is right at the first prompt after the rc
+# a few microseconds the second time: its check is builtins only, so an unchanged prompt
+# still starts no process. Whichever was sourced first, the order is right at the first prompt after the rc
 # file in the usual cases (a changer loaded later puts itself in front, a renderer appends)
 # and from the second prompt on in all others. Two alternatives were rejected: calling the
 # changers' hooks ourselves would run them twice per prompt (direnv starts a process each

@@ -126,8 +126,8 @@ __awsdo_complete() {
 # the last known changer (__awsdo_changers), and also first when anything else runs before
 # that changer or there is no changer; in chpwd_functions right after the last changer there
 # (then `cd project && cmd` gets the project's credentials too), or nowhere. Run twice, the
-# hook costs nothing the second time: its check is builtins only, so an unchanged prompt still
-# starts no process. Whichever was sourced first, the order is right at the first prompt after
+# hook costs a few microseconds the second time: its check is builtins only, so an unchanged
+# prompt still starts no process. Whichever was sourced first, the order is right at the first prompt after
 # the rc file in the usual cases (a changer loaded later puts itself in front, a renderer
 # appends) and from the second prompt on in all others. Rejected: calling the changers' hooks
 # ourselves (they would run twice, direnv starting a process each time), and moving their

@@ -430,6 +430,9 @@ mod zsh {
     }
 }
 
+/// These also pass without the order fix: fish runs awsdo's --on-variable handler the moment
+/// direnv sets AWS_PROFILE, so its order among fish_prompt handlers never mattered. They keep
+/// it that way, with the renderer in the fish_prompt function as fish renderers draw.
 mod fish {
     use super::*;
 
