@@ -83,6 +83,10 @@ __awsdo_due() {
 # Runs at every prompt; keeps $? for whatever runs after it.
 __awsdo_hook() {
   local __awsdo_status=$?
+  # Keep our place among the other prompt hooks (see Registration below), when they changed.
+  if [[ "${PROMPT_COMMAND[*]-}|${__bp_imported-}|${precmd_functions[*]-}" != "${__awsdo_order-}" ]]; then
+    __awsdo_place
+  fi
   if __awsdo_due; then
     __awsdo_apply export bash || :
   fi
@@ -170,38 +174,156 @@ __awsdo_complete() {
 }
 
 # ---------------------------------------------------------------------------
-# Registration (once, however often this file is sourced)
+# Registration (once, however often this file is sourced) and order among other hooks
 # ---------------------------------------------------------------------------
+#
+# awsdo must run after the hooks that may change AWS_PROFILE, so that the first command after
+# `cd` into a project whose .envrc sets AWS_PROFILE gets that profile's credentials, and before
+# the prompt renderers, so that the prompt drawn after a switch shows it. The others register
+# themselves in whatever order the rc file loads them: direnv (asdf-direnv too: it installs
+# direnv's hook), mise and powerline-go put themselves in front of PROMPT_COMMAND, starship
+# appends to bash-preexec's precmd_functions, and bash-preexec moves what PROMPT_COMMAND held
+# behind its own precmd_functions runner at the first prompt.
+#
+# So awsdo does not rely on the rc file's order. It keeps only its own place in those lists,
+# at every prompt and not just here (__awsdo_place): right after the last call of a known
+# changer (__awsdo_changers), and also first when anything else runs before that changer (a
+# renderer that put itself in front) or when there is no changer. Run twice, the hook costs
+# a few microseconds the second time: its check is builtins only, so an unchanged prompt
+# still starts no process. Whichever was sourced first, the order is right at the first prompt after the rc
+# file in the usual cases (a changer loaded later puts itself in front, a renderer appends)
+# and from the second prompt on in all others. Two alternatives were rejected: calling the
+# changers' hooks ourselves would run them twice per prompt (direnv starts a process each
+# time), and moving their entries would change lists that belong to them. What no order of
+# awsdo's can fix: a renderer that runs before a changer draws what the changer has not set
+# yet, with or without awsdo.
 
-__awsdo_register() {
-  local __awsdo_cmd
-  # With bash-preexec loaded, hooks belong in precmd_functions (it owns PROMPT_COMMAND).
-  if [[ -n ${__bp_imported-} ]]; then
-    for __awsdo_cmd in ${precmd_functions[@]+"${precmd_functions[@]}"}; do
-      if [[ ${__awsdo_cmd} == __awsdo_hook ]]; then
-        return 0
-      fi
-    done
-    precmd_functions+=(__awsdo_hook)
-    return 0
-  fi
-  for __awsdo_cmd in ${PROMPT_COMMAND[@]+"${PROMPT_COMMAND[@]}"}; do
-    if [[ ${__awsdo_cmd} == *__awsdo_hook* ]]; then
-      return 0
+# Hooks that may change AWS_PROFILE: direnv's (also installed by asdf-direnv) and mise's.
+__awsdo_changers=(_direnv_hook _mise_hook)
+
+# Returns 0 when the code $1 holds something other than calls of changers.
+__awsdo_other() {
+  local __awsdo_s=$1 __awsdo_c
+  for __awsdo_c in "${__awsdo_changers[@]}"; do
+    __awsdo_s=${__awsdo_s//"${__awsdo_c}"/}
+  done
+  [[ -n ${__awsdo_s//[$' \t\n;']/} ]]
+}
+
+# For the code $1 (PROMPT_COMMAND, or one element of it) sets __awsdo_stripped to $1 without
+# __awsdo_hook, and, when it calls a changer as a command of its own (alone between line
+# ends or `;`), __awsdo_placed to that with __awsdo_hook on a line of its own right after the
+# last such call, and __awsdo_before to the code before that call. Returns 1 when there is no
+# such call (then __awsdo_placed is __awsdo_stripped and __awsdo_before is empty).
+__awsdo_place_in() {
+  local __awsdo_s=$1 __awsdo_c __awsdo_rest __awsdo_pre __awsdo_t __awsdo_at=-1 __awsdo_i
+  # Our own entries, as this file writes them (a newline before, after a changer; a newline
+  # after, in front) or as others left them (direnv's `;` after, or the end).
+  __awsdo_s=${__awsdo_s//$'\n'__awsdo_hook/}
+  __awsdo_s=${__awsdo_s//__awsdo_hook$'\n'/}
+  __awsdo_s=${__awsdo_s//__awsdo_hook;/}
+  __awsdo_s=${__awsdo_s%__awsdo_hook}
+  __awsdo_stripped=${__awsdo_s}
+  __awsdo_placed=${__awsdo_s}
+  __awsdo_before=
+  for __awsdo_c in "${__awsdo_changers[@]}"; do
+    if [[ ${__awsdo_s} != *"${__awsdo_c}"* ]]; then
+      continue
+    fi
+    __awsdo_rest=${__awsdo_s##*"${__awsdo_c}"}
+    __awsdo_i=$((${#__awsdo_s} - ${#__awsdo_rest}))
+    __awsdo_pre=${__awsdo_s:0:__awsdo_i-${#__awsdo_c}}
+    # Before it: the start, a newline or `;`, then blanks only.
+    __awsdo_t=${__awsdo_pre%"${__awsdo_pre##*[![:blank:]]}"}
+    if [[ -n ${__awsdo_rest} && ${__awsdo_rest} != [$'\n;']* ]] ||
+      [[ -n ${__awsdo_t} && ${__awsdo_t} != *[$'\n;'] ]]; then
+      continue
+    fi
+    if ((__awsdo_i > __awsdo_at)); then
+      __awsdo_at=${__awsdo_i}
+      __awsdo_before=${__awsdo_pre}
     fi
   done
-  # bash 5.1+ runs every element of an array PROMPT_COMMAND: add ours as the first element.
-  # Otherwise prepend to the string (element 0 of an array in older bash). First, so that it
-  # sees the user's $? and hands it on unchanged.
+  if ((__awsdo_at < 0)); then
+    return 1
+  fi
+  __awsdo_placed="${__awsdo_s:0:__awsdo_at}"$'\n'"__awsdo_hook${__awsdo_s:__awsdo_at}"
+}
+
+# Puts __awsdo_hook in its places (see above); assigns only what changes. Records the lists as
+# it left them in __awsdo_order: the hook calls this only when they differ from that, which
+# at nearly every prompt they do not.
+__awsdo_place() {
+  local __awsdo_placed __awsdo_stripped __awsdo_before __awsdo_name __awsdo_i
+  local __awsdo_last=-1 __awsdo_bp='' __awsdo_front=''
+  local -a __awsdo_list=()
+  if [[ -n ${__bp_imported-} ]]; then
+    # bash-preexec: precmd_functions run first (from its runner in PROMPT_COMMAND), then the
+    # rest of PROMPT_COMMAND (where direnv and mise are). So awsdo is first in (or after a
+    # changer in) precmd_functions, and also after a changer left in PROMPT_COMMAND.
+    __awsdo_bp=1
+    for __awsdo_name in ${precmd_functions[@]+"${precmd_functions[@]}"}; do
+      if [[ ${__awsdo_name} != __awsdo_hook ]]; then
+        __awsdo_list+=("${__awsdo_name}")
+        if ! __awsdo_other "${__awsdo_name}"; then
+          __awsdo_last=${#__awsdo_list[@]}
+        fi
+      fi
+    done
+    if ((__awsdo_last < 0)); then
+      __awsdo_last=0
+    fi
+    __awsdo_list=(${__awsdo_list[@]+"${__awsdo_list[@]:0:__awsdo_last}"} __awsdo_hook
+      ${__awsdo_list[@]+"${__awsdo_list[@]:__awsdo_last}"})
+    if [[ "${precmd_functions[*]-}" != "${__awsdo_list[*]}" ]]; then
+      precmd_functions=("${__awsdo_list[@]}")
+    fi
+    __awsdo_list=()
+    __awsdo_last=-1
+  fi
   if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501)) &&
     [[ -n ${PROMPT_COMMAND+set} && ${PROMPT_COMMAND@a} == *a* ]]; then
-    PROMPT_COMMAND=(__awsdo_hook "${PROMPT_COMMAND[@]}")
+    # An array, and bash 5.1+ runs every element: ours goes in the element of the last
+    # changer's call, and is an element of its own in front when needed.
+    for __awsdo_i in "${!PROMPT_COMMAND[@]}"; do
+      if __awsdo_place_in "${PROMPT_COMMAND[__awsdo_i]}"; then
+        __awsdo_last=${#__awsdo_list[@]}
+        __awsdo_front=${__awsdo_before}
+      fi
+      if [[ -n ${__awsdo_stripped} ]]; then
+        __awsdo_list+=("${__awsdo_stripped}")
+      fi
+    done
+    for ((__awsdo_i = 0; __awsdo_i < __awsdo_last; __awsdo_i++)); do
+      __awsdo_front+=$'\n'${__awsdo_list[__awsdo_i]}
+    done
+    if ((__awsdo_last >= 0)); then
+      __awsdo_place_in "${__awsdo_list[__awsdo_last]}" || :
+      __awsdo_list[__awsdo_last]=${__awsdo_placed}
+    fi
+    if [[ -z ${__awsdo_bp} ]] && { ((__awsdo_last < 0)) || __awsdo_other "${__awsdo_front}"; }; then
+      __awsdo_list=(__awsdo_hook ${__awsdo_list[@]+"${__awsdo_list[@]}"})
+    fi
+    if [[ ${#PROMPT_COMMAND[@]} -ne ${#__awsdo_list[@]} ||
+      "${PROMPT_COMMAND[*]}" != "${__awsdo_list[*]-}" ]]; then
+      PROMPT_COMMAND=(${__awsdo_list[@]+"${__awsdo_list[@]}"})
+    fi
   else
+    # A string (or an array in bash < 5.1, which runs element 0 only: that element).
+    # shellcheck disable=SC2128 # on purpose: a string, or element 0 of an array
+    if ! __awsdo_place_in "${PROMPT_COMMAND-}" || __awsdo_other "${__awsdo_before}"; then
+      if [[ -z ${__awsdo_bp} ]]; then
+        __awsdo_placed="__awsdo_hook${__awsdo_placed:+$'\n'${__awsdo_placed}}"
+      fi
+    fi
     # shellcheck disable=SC2128,SC2178 # on purpose: a string, or element 0 of an array
-    PROMPT_COMMAND="__awsdo_hook${PROMPT_COMMAND:+$'\n'${PROMPT_COMMAND}}"
+    if [[ ${__awsdo_placed} != "${PROMPT_COMMAND-}" ]]; then
+      PROMPT_COMMAND=${__awsdo_placed}
+    fi
   fi
+  __awsdo_order="${PROMPT_COMMAND[*]-}|${__bp_imported-}|${precmd_functions[*]-}"
 }
-__awsdo_register
+__awsdo_place
 \builtin complete -F __awsdo_complete awsdo
 
 # Install: add to ~/.bashrc

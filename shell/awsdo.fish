@@ -68,6 +68,14 @@ end
 
 # Both handlers hand $status back unchanged (fish restores it around events too; this also
 # covers direct calls).
+#
+# Order among other hooks (DESIGN §6): fish runs the handlers of one event in the order they
+# were defined, so awsdo's place among other fish_prompt handlers depends on the config file.
+# It does not need one: the --on-variable handler applies a change of AWS_PROFILE the moment it
+# is set, so when direnv's or mise's handler sets it (at fish_prompt, at fish_preexec, or on
+# PWD) awsdo has run before that handler returns: before the next command, and before the
+# fish_prompt function, where renderers (starship, tide) draw. The fish_prompt handler covers
+# renewal, and an AWS_PROFILE set before this file was sourced.
 function __awsdo_on_profile --on-variable AWS_PROFILE --description 'awsdo: AWS_PROFILE changed'
     set -l __awsdo_status $status
     # `awsdo use` sets AWS_PROFILE and then runs the export itself.

@@ -163,7 +163,15 @@ function global:awsdo {
 # ---------------------------------------------------------------------------
 
 # Wraps the current prompt function (starship's, oh-my-posh's, the default), so awsdo must be
-# initialised after those. The flag keeps a second evaluation from wrapping the wrapper.
+# initialised after those: they replace the prompt function, and with it this wrapper. The flag
+# keeps a second evaluation from wrapping the wrapper.
+#
+# Order among other hooks (DESIGN §6): the check runs before the wrapped prompt, so a renderer
+# inside it draws a switch made at the command line, and again after it, so that a hook that
+# may change AWS_PROFILE and wrapped the prompt before awsdo did (mise's) has run first: the
+# next command gets the new profile's credentials whatever order $PROFILE loads them in. (A
+# hook that wraps the prompt after awsdo runs before awsdo's wrapper anyway.) The second check
+# costs nothing when nothing changed: no process is started.
 if (-not (Get-Variable -Name __awsdo_hooked -Scope Global -ValueOnly -ErrorAction SilentlyContinue)) {
     $global:__awsdo_hooked = $true
     $global:__awsdo_prompt = $function:prompt
@@ -178,10 +186,13 @@ if (-not (Get-Variable -Name __awsdo_hooked -Scope Global -ValueOnly -ErrorActio
             Write-Error -Message 'awsdo: restore $?' -ErrorAction Ignore
         }
         if ($null -ne $global:__awsdo_prompt) {
-            & $global:__awsdo_prompt
+            $text = & $global:__awsdo_prompt
         } else {
-            "PS $($ExecutionContext.SessionState.Path.CurrentLocation)$('>' * ($NestedPromptLevel + 1)) "
+            $text = "PS $($ExecutionContext.SessionState.Path.CurrentLocation)$('>' * ($NestedPromptLevel + 1)) "
         }
+        __awsdo_hook
+        $global:LASTEXITCODE = $lastExit
+        $text
     }
 }
 

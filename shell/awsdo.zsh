@@ -61,6 +61,9 @@ __awsdo_due() {
 # Runs at every prompt; keeps $? for whatever runs after it.
 __awsdo_hook() {
   local __awsdo_status=$?
+  # Keep our place among the other prompt hooks (see Registration below), when they changed.
+  [[ "${(pj:\n:)precmd_functions[@]-}|${(pj:\n:)chpwd_functions[@]-}" == "${__awsdo_order-}" ]] ||
+    __awsdo_place
   if __awsdo_due; then
     __awsdo_apply export zsh || :
   fi
@@ -135,16 +138,70 @@ __awsdo_complete() {
 }
 
 # ---------------------------------------------------------------------------
-# Registration (once, however often this file is sourced)
+# Registration (once, however often this file is sourced) and order among other hooks
 # ---------------------------------------------------------------------------
+#
+# awsdo must run after the hooks that may change AWS_PROFILE, so that the first command after
+# `cd` into a project whose .envrc sets AWS_PROFILE gets that profile's credentials, and before
+# the prompt renderers, so that the prompt drawn after a switch shows it. direnv (asdf-direnv
+# too: it installs direnv's hook) and mise put themselves in front of precmd_functions and
+# chpwd_functions; starship and other renderers append to precmd_functions; all in whatever
+# order the rc file loads them.
+#
+# So awsdo does not rely on the rc file's order. It keeps only its own place in those lists,
+# at every run of its hook and not just here (__awsdo_place): in precmd_functions right after
+# the last known changer (__awsdo_changers), and also first when anything else runs before
+# that changer or there is no changer; in chpwd_functions right after the last changer there
+# (then `cd project && cmd` gets the project's credentials too), or nowhere. Run twice, the
+# hook costs a few microseconds the second time: its check is builtins only, so an unchanged
+# prompt still starts no process. Whichever was sourced first, the order is right at the first prompt after
+# the rc file in the usual cases (a changer loaded later puts itself in front, a renderer
+# appends) and from the second prompt on in all others. Rejected: calling the changers' hooks
+# ourselves (they would run twice, direnv starting a process each time), and moving their
+# entries (the lists are theirs). A renderer that runs before a changer draws what the changer
+# has not set yet, with or without awsdo. zsh runs a copy of each list, so changing it from
+# inside the hook is safe.
+
+# Hooks that may change AWS_PROFILE: direnv's (also installed by asdf-direnv) and mise's.
+typeset -ga __awsdo_changers
+__awsdo_changers=(_direnv_hook _mise_hook)
+
+# Puts __awsdo_hook in its places (see above); assigns only what changes. Records the lists as
+# it left them in __awsdo_order: the hook calls this only when they differ from that, which
+# at nearly every prompt they do not.
+__awsdo_place() {
+  emulate -L zsh
+  local __awsdo_name __awsdo_c
+  local -a __awsdo_fns
+  integer __awsdo_at __awsdo_i
+  for __awsdo_name in precmd_functions chpwd_functions; do
+    __awsdo_fns=("${(@P)__awsdo_name}")
+    __awsdo_fns=("${(@)__awsdo_fns:#__awsdo_hook}")
+    __awsdo_at=0
+    for __awsdo_c in $__awsdo_changers; do
+      __awsdo_i=${__awsdo_fns[(Ie)$__awsdo_c]}
+      (( __awsdo_i <= __awsdo_at )) || __awsdo_at=__awsdo_i
+    done
+    if (( __awsdo_at > 0 )); then
+      __awsdo_fns[__awsdo_at+1,__awsdo_at]=(__awsdo_hook)
+    fi
+    # First too, when something other than a changer runs before the last changer.
+    if [[ $__awsdo_name == precmd_functions ]] &&
+      (( __awsdo_at == 0 || ${#${__awsdo_fns[1,__awsdo_at-1]:|__awsdo_changers}} > 0 )); then
+      __awsdo_fns=(__awsdo_hook $__awsdo_fns)
+    fi
+    if [[ ${(pj:\n:)__awsdo_fns} != ${(@pj:\n:)${(@P)__awsdo_name}} ]]; then
+      typeset -ga $__awsdo_name
+      set -A $__awsdo_name "${__awsdo_fns[@]}"
+    fi
+  done
+  typeset -g __awsdo_order="${(pj:\n:)precmd_functions[@]-}|${(pj:\n:)chpwd_functions[@]-}"
+}
 
 # An anonymous function, so that `emulate -L zsh` shields this from the user's options too.
 () {
   emulate -L zsh
-  typeset -ga precmd_functions
-  if (( ${precmd_functions[(Ie)__awsdo_hook]} == 0 )); then
-    precmd_functions=(__awsdo_hook $precmd_functions)
-  fi
+  __awsdo_place
   if (( $+functions[compdef] )); then
     compdef __awsdo_complete awsdo
   fi

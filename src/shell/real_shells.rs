@@ -396,10 +396,77 @@ fn bash_uses_precmd_functions_under_bash_preexec() {
         &[],
     );
     assert_ok(&out, "bash-preexec");
+    // First: before a renderer that appended itself (starship).
     assert_eq!(
         text(&out.stdout),
-        "other __awsdo_hook|__bp_precmd_invoke_cmd\n"
+        "__awsdo_hook other|__bp_precmd_invoke_cmd\n"
     );
+}
+
+/// Where the hook puts itself in bash (DESIGN §6, other hooks): right after the last call of
+/// a changer (direnv, mise), and first when something else runs before that or there is no
+/// changer; with bash-preexec, first in precmd_functions (or after a changer there) and after
+/// a changer left in PROMPT_COMMAND. The same after sourcing twice and after prompts (where
+/// the hook checks its place again).
+#[test]
+fn bash_places_the_hook_after_changers_and_before_the_rest() {
+    let Some(fx) = Fixture::new(ShellKind::Bash) else {
+        return;
+    };
+    let cases: &[(&str, &str)] = &[
+        // direnv's and mise's own registration lines, then ours.
+        (
+            "PROMPT_COMMAND=\"_direnv_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}\"\n",
+            "_direnv_hook\n__awsdo_hook",
+        ),
+        (
+            "PROMPT_COMMAND=r\nPROMPT_COMMAND=\"_direnv_hook;$PROMPT_COMMAND\"\n\
+             PROMPT_COMMAND=\"_mise_hook;$PROMPT_COMMAND\"\n",
+            "_mise_hook;_direnv_hook\n__awsdo_hook;r",
+        ),
+        // A renderer in front of direnv (powerline-go loaded after it): first too.
+        (
+            "PROMPT_COMMAND=\"r; _direnv_hook\"\n",
+            "__awsdo_hook\nr; _direnv_hook\n__awsdo_hook",
+        ),
+        // Not a call of its own: not a changer.
+        (
+            "PROMPT_COMMAND=\"my_direnv_hook; x _direnv_hook\"\n",
+            "__awsdo_hook\nmy_direnv_hook; x _direnv_hook",
+        ),
+        (
+            "PROMPT_COMMAND=(a \"_direnv_hook;b\" c)\n",
+            "[__awsdo_hook][a][_direnv_hook\n__awsdo_hook;b][c]",
+        ),
+        (
+            "PROMPT_COMMAND=(\"_direnv_hook;b\" c)\n",
+            "[_direnv_hook\n__awsdo_hook;b][c]",
+        ),
+        ("PROMPT_COMMAND=(a b)\n", "[__awsdo_hook][a][b]"),
+        (
+            "__bp_imported=defined\nprecmd_functions=(r)\n\
+             PROMPT_COMMAND=$'__bp_precmd_invoke_cmd\\n_direnv_hook\\n__bp_interactive_mode'\n",
+            "__awsdo_hook r|__bp_precmd_invoke_cmd\n_direnv_hook\n__awsdo_hook\n__bp_interactive_mode",
+        ),
+        (
+            "__bp_imported=defined\nprecmd_functions=(r _direnv_hook s)\nPROMPT_COMMAND=x\n",
+            "r _direnv_hook __awsdo_hook s|x",
+        ),
+    ];
+    for (before, want) in cases {
+        let show = "__t_show() { if [[ -n ${__bp_imported-} ]]; then \
+             printf '%s|' \"${precmd_functions[*]}\"; fi; \
+             if [[ ${PROMPT_COMMAND@a} == *a* ]]; then printf '[%s]' \"${PROMPT_COMMAND[@]}\"; \
+             else printf '%s' \"$PROMPT_COMMAND\"; fi; echo; }\n";
+        let body = format!(
+            "{}__t_show\n__awsdo_place\n__awsdo_place\n__t_show\n",
+            load(ShellKind::Bash, &fx.hook)
+        );
+        let out = fx.run(&format!("{show}r() {{ :; }}\n{before}"), &body, &[]);
+        assert_ok(&out, before);
+        assert_eq!(text(&out.stdout), format!("{want}\n{want}\n"), "{before}");
+        assert_eq!(text(&out.stderr), "");
+    }
 }
 
 #[test]
@@ -417,6 +484,42 @@ fn zsh_registers_once_in_precmd_functions() {
     );
     assert_ok(&out, "zsh");
     assert_eq!(text(&out.stdout), "__awsdo_hook other\n");
+}
+
+/// Where the hook puts itself in zsh: in precmd_functions right after the last changer and
+/// first when something else runs before it or there is no changer; in chpwd_functions
+/// right after the last changer, or not at all. The same after sourcing twice and after runs.
+#[test]
+fn zsh_places_the_hook_after_changers_and_before_the_rest() {
+    let Some(fx) = Fixture::new(ShellKind::Zsh) else {
+        return;
+    };
+    let cases: &[(&str, &str)] = &[
+        (
+            "precmd_functions=(_direnv_hook r)\nchpwd_functions=(_direnv_hook)\n",
+            "_direnv_hook __awsdo_hook r|_direnv_hook __awsdo_hook",
+        ),
+        (
+            "precmd_functions=(_mise_hook _direnv_hook r)\n",
+            "_mise_hook _direnv_hook __awsdo_hook r|",
+        ),
+        (
+            "precmd_functions=(r _direnv_hook)\nchpwd_functions=(z)\n",
+            "__awsdo_hook r _direnv_hook __awsdo_hook|z",
+        ),
+        ("precmd_functions=(r)\n", "__awsdo_hook r|"),
+    ];
+    for (before, want) in cases {
+        let body = format!(
+            "{}__t_show\n__awsdo_place\n__awsdo_hook\n__t_show\n",
+            load(ShellKind::Zsh, &fx.hook)
+        );
+        let show = "__t_show() { echo \"${precmd_functions[*]}|${chpwd_functions[*]-}\"; }\n";
+        let out = fx.run(&format!("{show}{before}"), &body, &[]);
+        assert_ok(&out, before);
+        assert_eq!(text(&out.stdout), format!("{want}\n{want}\n"), "{before}");
+        assert_eq!(text(&out.stderr), "");
+    }
 }
 
 #[test]

@@ -34,6 +34,7 @@ pub const TOOLS: &[&str] = &[
     "shellcheck",
     "shfmt",
     "strace",
+    "direnv",
 ];
 
 /// Whether `AWSDO_TEST_REQUIRE` (comma-separated tool names, or `all`) lists `tool`.
