@@ -52,6 +52,20 @@ put("cache_read", good)
 put("cache_read", good[: len(good) // 2])
 put("cache_read", good.replace(b"2026-11-28T19:00:00Z", b"9999-12-31T23:59:60+23:59"))
 put("cache_read", good.replace(b"2026-11-28T19:00:00Z", b"0000-01-01T00:00:00-23:59"))
+# Absurd times (issue 10.3): each must be a miss or a usable entry, never a panic.
+for exp in ["9999-12-31T23:59:59-00:01", "9999-12-31T23:59:59Z", "-9999-01-01T00:00:00Z",
+            "0000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z", "2026-02-30T00:00:00Z",
+            "2026-11-28T19:00:00.999999999999Z"]:
+    put("cache_read", good.replace(b"2026-11-28T19:00:00Z", exp.encode()))
+for skew in [2**63 - 1, -2**63, 2**64 - 1, 10**30, -10**30, "1e308", "-1e308", "null", "\"9\""]:
+    for exp in ["2026-11-28T19:00:00Z", "9999-12-31T23:59:59Z", "0000-01-01T00:00:00+23:59"]:
+        e = dict(entry)
+        e["credentials"] = dict(entry["credentials"], Expiration=exp)
+        text = json.dumps(e).replace('"mfa": true', '"mfa": true, "clock_skew": %s' % skew)
+        put("cache_read", text.encode())
+put("cache_read", json.dumps({"version": 1, "mfa_serial": "arn:aws:iam::1:mfa/u",
+                              "credentials": entry["credentials"], "clock_skew": 2**63 - 1,
+                              "profiles": ["ops", "base"]}).encode())
 put("cache_read", json.dumps({"version": 1, "access_key_id": "AKIAFAKE", "user_arn": None,
                               "devices": ["arn:aws:iam::1:mfa/u"], "chosen": None}).encode())
 print("seeded", root / "corpus")

@@ -1,20 +1,41 @@
 //! The on-disk cache: one private directory, one JSON file per entry, one lock per entry.
 //!
+//! There is one door into the directory, [`Cache::open_dir`]: it creates the directory 0700
+//! (whatever the umask), refuses one that is a symlink, owned by someone else or writable by
+//! others, and hands back an open descriptor. Every read, write, lock, marker, refresh file and
+//! deletion then works relative to that descriptor (`openat`, `renameat`, `unlinkat`), so a
+//! path swapped after the check cannot redirect it.
+//!
 //! Every write goes to a temporary file in the same directory that is then renamed over the
 //! entry, so a reader sees the old file or the new one, never half of either. Reading is
-//! tolerant: a missing, truncated or foreign entry is a miss, and the caller fetches anew. The
-//! directory and its files are private from creation (0700 and 0600) whatever the umask, and a
-//! directory that others could tamper with is refused rather than used.
+//! tolerant and never blocks: a missing, truncated, oversized or foreign entry is a miss, and
+//! the caller fetches anew; an entry that is a symlink, a FIFO or anything but a private regular
+//! file is refused. Entry file names are a digest of the entry's name, so they have the same
+//! length whatever the profile name (the name itself is stored inside the entry).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::ffi::CStr;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags};
+use rustix::io::Errno;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::deadline::Deadline;
+
+/// The most bytes read from an entry or marker. Entries are a few hundred bytes; anything
+/// larger is not one of ours and is a miss.
+pub const MAX_ENTRY_BYTES: u64 = 64 * 1024;
+
+/// How often a bounded lock wait retries.
+const LOCK_POLL: Duration = Duration::from_millis(20);
 
 /// The kinds of entry, each a file-name prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +49,9 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Every kind.
+    pub const ALL: [Kind; 3] = [Kind::Profile, Kind::MfaSession, Kind::Discovery];
+
     fn prefix(self) -> &'static str {
         match self {
             Kind::Profile => "profile",
@@ -35,6 +59,23 @@ impl Kind {
             Kind::Discovery => "discovery",
         }
     }
+}
+
+/// The file name of an entry (`ext` `json`) or its lock (`ext` `lock`):
+/// `KIND.DIGEST.EXT`, where DIGEST is the first 128 bits of SHA-256 of `name` in hex. Its
+/// length does not depend on `name` (a 250-character profile name fits any file system).
+///
+/// Migration: entries written by earlier versions were named after the percent-encoded name
+/// (`profile.dev.json`); they are never read again (a miss, fetched anew) and `logout`
+/// removes them.
+pub fn file_name(kind: Kind, name: &str, ext: &str) -> String {
+    let digest = crate::plan::hex(&Sha256::digest(name.as_bytes())[..16]);
+    format!("{}.{digest}.{ext}", kind.prefix())
+}
+
+/// The file name earlier versions used for an entry.
+fn legacy_file_name(kind: Kind, name: &str) -> String {
+    format!("{}.{}.json", kind.prefix(), encode_name(name))
 }
 
 /// The cache directory.
@@ -46,7 +87,171 @@ pub struct Cache {
 /// An exclusive lock on one entry; released when dropped (or when the process dies).
 #[derive(Debug)]
 pub struct EntryLock {
-    _file: File,
+    _file: OwnedFd,
+}
+
+/// A lock wait that reached its deadline: another awsdo holds the entry (perhaps waiting for
+/// a person to type an MFA code).
+#[derive(Debug)]
+pub struct Busy {
+    what: String,
+}
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "could not get credentials for {}: another awsdo is getting them; try again",
+            self.what
+        )
+    }
+}
+
+impl std::error::Error for Busy {}
+
+/// An entry found on disk by [`Cache::stored`], whatever name it was written for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    /// Its kind.
+    pub kind: Kind,
+    /// Its file name in the cache directory.
+    pub file: String,
+}
+
+/// The cache directory, opened and checked by [`Cache::open_dir`].
+struct Dir {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+impl Dir {
+    fn shown(&self, file: &str) -> String {
+        self.path.join(file).display().to_string()
+    }
+
+    /// The file's bytes, or `None` when it is missing, unreadable or larger than
+    /// [`MAX_ENTRY_BYTES`]. Never blocks (`O_NONBLOCK`: a FIFO does not wait for a writer) and
+    /// never follows a symlink. A file that is not a private regular file of this user is an
+    /// error: using it could hand out planted credentials.
+    fn read(&self, file: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        let fd = match rustix::fs::openat(&self.fd, file, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => return Ok(None),
+            Err(Errno::LOOP) => bail!(
+                "could not use cache entry {}: it is a symlink; delete it (awsdo logout)",
+                self.shown(file)
+            ),
+            Err(_) => return Ok(None),
+        };
+        let Ok(st) = rustix::fs::fstat(&fd) else {
+            return Ok(None);
+        };
+        check_private_file(&self.shown(file), &st)?;
+        let mut bytes = Vec::new();
+        let mut f = std::fs::File::from(fd).take(MAX_ENTRY_BYTES + 1);
+        if f.read_to_end(&mut bytes).is_err() || bytes.len() as u64 > MAX_ENTRY_BYTES {
+            return Ok(None);
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Write `bytes` to `file` atomically (a private temporary file renamed over it).
+    fn write(&self, file: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let tmp = temp_name(file);
+        let result = (|| -> io::Result<()> {
+            let flags =
+                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+            let fd = rustix::fs::openat(&self.fd, tmp.as_str(), flags, Mode::from_raw_mode(0o600))?;
+            let mut f = std::fs::File::from(fd);
+            f.write_all(bytes)?;
+            f.sync_all()?;
+            rustix::fs::renameat(&self.fd, tmp.as_str(), &self.fd, file)?;
+            Ok(())
+        })();
+        if result.is_err() {
+            let _ = rustix::fs::unlinkat(&self.fd, tmp.as_str(), AtFlags::empty());
+        }
+        result.with_context(|| format!("could not write cache entry {}", self.shown(file)))?;
+        self.remove_temps(file, false);
+        Ok(())
+    }
+
+    /// Delete `file`; `Ok(false)` when it was not there.
+    fn remove(&self, file: &str) -> anyhow::Result<bool> {
+        match rustix::fs::unlinkat(&self.fd, file, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(Errno::NOENT | Errno::NAMETOOLONG) => Ok(false),
+            Err(e) => Err(io::Error::from(e))
+                .with_context(|| format!("could not delete {}", self.shown(file))),
+        }
+    }
+
+    /// Every file name in the directory (not `.` and `..`).
+    fn files(&self) -> Vec<String> {
+        let Ok(dir) = rustix::fs::Dir::read_from(&self.fd) else {
+            return Vec::new();
+        };
+        dir.filter_map(Result::ok)
+            .filter_map(|e| cstr_name(e.file_name()))
+            .filter(|n| n != "." && n != "..")
+            .collect()
+    }
+
+    /// Delete the temporary files of `file`: those whose writer died before its rename
+    /// (killed, power loss: they hold secrets and nobody will ever rename them), or, with
+    /// `all`, every one. Returns how many were deleted.
+    fn remove_temps(&self, file: &str, all: bool) -> usize {
+        let prefix = format!(".{file}.");
+        let mut n = 0;
+        for name in self.files() {
+            let Some(pid) = name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".tmp"))
+                .and_then(|rest| rest.split('.').next())
+                .and_then(|pid| pid.parse::<libc::pid_t>().ok())
+            else {
+                continue;
+            };
+            if (all || !alive(pid)) && self.remove(&name).unwrap_or(false) {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Hold the lock file `file`, waiting until `deadline` (forever when it has none).
+    fn lock(&self, file: &str, deadline: Deadline, what: &str) -> anyhow::Result<EntryLock> {
+        // O_NOFOLLOW: a lock path that is a symlink must not make awsdo create or open a file
+        // elsewhere.
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&self.fd, file, flags, Mode::from_raw_mode(0o600))
+            .map_err(io::Error::from)
+            .with_context(|| format!("could not open lock {}", self.shown(file)))?;
+        if deadline.remaining().is_none() {
+            rustix::fs::flock(&fd, FlockOperation::LockExclusive)
+                .map_err(io::Error::from)
+                .with_context(|| format!("could not lock {}", self.shown(file)))?;
+            return Ok(EntryLock { _file: fd });
+        }
+        loop {
+            match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => return Ok(EntryLock { _file: fd }),
+                Err(Errno::WOULDBLOCK | Errno::INTR) => {}
+                Err(e) => {
+                    return Err(io::Error::from(e))
+                        .with_context(|| format!("could not lock {}", self.shown(file)));
+                }
+            }
+            if deadline.expired() {
+                return Err(Busy {
+                    what: what.to_owned(),
+                }
+                .into());
+            }
+            std::thread::sleep(deadline.capped(LOCK_POLL));
+        }
+    }
 }
 
 impl Cache {
@@ -77,225 +282,328 @@ impl Cache {
         &self.dir
     }
 
-    fn path(&self, kind: Kind, name: &str, ext: &str) -> PathBuf {
-        self.dir
-            .join(format!("{}.{}.{ext}", kind.prefix(), encode_name(name)))
+    /// The one door into the cache directory: open it (with `create`, making it and its
+    /// parents 0700 first), refuse it when it is a symlink, not a directory, owned by someone
+    /// else or writable by others, and tighten a directory others can only read to 0700.
+    /// `Ok(None)` when it does not exist and `create` is false.
+    fn open_dir(&self, create: bool) -> anyhow::Result<Option<Dir>> {
+        let shown = self.dir.display();
+        if create {
+            if let Some(parent) = self.dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(parent)
+                    .with_context(|| format!("could not create cache directory {shown}"))?;
+            }
+            match rustix::fs::mkdir(&self.dir, Mode::from_raw_mode(0o700)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(e) => {
+                    return Err(io::Error::from(e))
+                        .with_context(|| format!("could not create cache directory {shown}"));
+                }
+            }
+        }
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = match rustix::fs::open(&self.dir, flags, Mode::empty()) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) if !create => return Ok(None),
+            Err(Errno::LOOP) => bail!(
+                "could not use cache directory {shown}: it is a symlink; point AWSDO_CACHE_DIR at a real directory"
+            ),
+            Err(Errno::NOTDIR) => {
+                let symlink =
+                    std::fs::symlink_metadata(&self.dir).is_ok_and(|m| m.file_type().is_symlink());
+                if symlink {
+                    bail!(
+                        "could not use cache directory {shown}: it is a symlink; point AWSDO_CACHE_DIR at a real directory"
+                    );
+                }
+                bail!(
+                    "could not use cache directory {shown}: it is not a directory; remove it or set AWSDO_CACHE_DIR"
+                )
+            }
+            Err(e) => {
+                return Err(io::Error::from(e))
+                    .with_context(|| format!("could not read cache directory {shown}"));
+            }
+        };
+        check_private_dir(&fd, &shown.to_string())?;
+        Ok(Some(Dir {
+            fd,
+            path: self.dir.clone(),
+        }))
     }
 
     /// The entry, or `None` when it is missing or unreadable as a `T` (a miss, not an error).
     /// An unsafe directory or entry is an error: using it could hand out planted credentials.
     pub fn read<T: DeserializeOwned>(&self, kind: Kind, name: &str) -> anyhow::Result<Option<T>> {
-        let path = self.path(kind, name, "json");
-        let meta = match fs::symlink_metadata(&path) {
-            Ok(m) => m,
-            Err(_) => return Ok(None),
+        self.read_file(&file_name(kind, name, "json"))
+    }
+
+    /// Store `value` for the entry, atomically, readable only by this user.
+    pub fn write<T: Serialize>(&self, kind: Kind, name: &str, value: &T) -> anyhow::Result<()> {
+        let json = serde_json::to_vec_pretty(value).context("could not encode cache entry")?;
+        let dir = self
+            .open_dir(true)?
+            .context("could not create the cache directory")?;
+        dir.write(&file_name(kind, name, "json"), &json)
+    }
+
+    /// Delete the entry (and one left by an earlier version under its old file name), with
+    /// its temporary files; a missing one is fine. Says whether anything was deleted.
+    pub fn remove(&self, kind: Kind, name: &str) -> anyhow::Result<bool> {
+        let Some(dir) = self.open_dir(false)? else {
+            return Ok(false);
         };
-        self.check_dir()?;
-        check_private_file(&path, &meta)?;
-        let Ok(bytes) = fs::read(&path) else {
+        let file = file_name(kind, name, "json");
+        let mut removed = dir.remove(&file)?;
+        removed |= dir.remove_temps(&file, true) > 0;
+        let legacy = legacy_file_name(kind, name);
+        removed |= dir.remove(&legacy)?;
+        removed |= dir.remove_temps(&legacy, true) > 0;
+        Ok(removed)
+    }
+
+    /// Every entry of `kind` on disk, found by listing the directory (not from a name): what
+    /// `logout` deletes. Entries of earlier versions are included.
+    pub fn stored(&self, kind: Kind) -> anyhow::Result<Vec<Stored>> {
+        let Some(dir) = self.open_dir(false)? else {
+            return Ok(Vec::new());
+        };
+        let prefix = format!("{}.", kind.prefix());
+        let mut files: Vec<String> = dir
+            .files()
+            .into_iter()
+            .filter(|f| f.starts_with(&prefix) && f.ends_with(".json"))
+            .collect();
+        files.sort();
+        Ok(files
+            .into_iter()
+            .map(|file| Stored { kind, file })
+            .collect())
+    }
+
+    /// A stored entry's content, as [`Cache::read`].
+    pub fn read_stored<T: DeserializeOwned>(&self, s: &Stored) -> anyhow::Result<Option<T>> {
+        self.read_file(&s.file)
+    }
+
+    /// Delete a stored entry and its temporary files, first waiting (until `deadline`) for
+    /// the awsdo that may be writing it: a login in flight finishes before its entry goes.
+    /// Returns how many files were deleted.
+    pub fn remove_stored(&self, s: &Stored, deadline: Deadline) -> anyhow::Result<usize> {
+        let Some(dir) = self.open_dir(false)? else {
+            return Ok(0);
+        };
+        let lock_file = format!("{}.lock", s.file.strip_suffix(".json").unwrap_or(&s.file));
+        let _lock = dir.lock(&lock_file, deadline, "a cached entry")?;
+        let removed = usize::from(dir.remove(&s.file)?);
+        Ok(removed + dir.remove_temps(&s.file, true))
+    }
+
+    /// Delete every temporary file in the directory, whoever wrote it (`logout --all`).
+    /// Returns how many.
+    pub fn remove_all_temps(&self) -> anyhow::Result<usize> {
+        let Some(dir) = self.open_dir(false)? else {
+            return Ok(0);
+        };
+        let mut n = 0;
+        for f in dir.files() {
+            if f.starts_with('.') && f.ends_with(".tmp") && dir.remove(&f)? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    fn read_file<T: DeserializeOwned>(&self, file: &str) -> anyhow::Result<Option<T>> {
+        let Some(dir) = self.open_dir(false)? else {
+            return Ok(None);
+        };
+        let Some(bytes) = dir.read(file)? else {
             return Ok(None);
         };
         Ok(serde_json::from_slice(&bytes).ok())
     }
 
-    /// Store `value` for the entry, atomically, readable only by this user.
-    pub fn write<T: Serialize>(&self, kind: Kind, name: &str, value: &T) -> anyhow::Result<()> {
-        let path = self.path(kind, name, "json");
-        let json = serde_json::to_vec_pretty(value).context("could not encode cache entry")?;
-        self.write_bytes(&path, &json)
-    }
-
-    /// Delete the entry; a missing one is fine.
-    pub fn remove(&self, kind: Kind, name: &str) -> anyhow::Result<bool> {
-        let path = self.path(kind, name, "json");
-        match fs::remove_file(&path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e).with_context(|| format!("could not delete {}", path.display())),
-        }
-    }
-
-    /// Every entry name of a kind, decoded.
-    pub fn names(&self, kind: Kind) -> Vec<String> {
-        let Ok(dir) = fs::read_dir(&self.dir) else {
-            return Vec::new();
-        };
-        let prefix = format!("{}.", kind.prefix());
-        let mut names: Vec<String> = dir
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter_map(|f| {
-                f.strip_prefix(&prefix)?
-                    .strip_suffix(".json")
-                    .and_then(decode_name)
-            })
-            .collect();
-        names.sort();
-        names
-    }
-
     /// Wait for, then hold, the entry's lock. Whoever holds it is the one process that fetches
     /// this entry; the others find the result in the cache once they get the lock.
-    pub fn lock(&self, kind: Kind, name: &str) -> anyhow::Result<EntryLock> {
-        self.ensure_dir()?;
-        let path = self.path(kind, name, "lock");
-        // O_NOFOLLOW: a lock path that is a symlink must not make awsdo create or open a file
-        // elsewhere.
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(&path)
-            .with_context(|| format!("could not open lock {}", path.display()))?;
-        file.lock()
-            .with_context(|| format!("could not lock {}", path.display()))?;
-        Ok(EntryLock { _file: file })
+    ///
+    /// The wait ends at `deadline` (the prompt hook's budget): then the error is one line,
+    /// `could not get credentials for WHAT: another awsdo is getting them; try again`. Without
+    /// a deadline (a command run by hand) it waits as long as the other awsdo takes, which may
+    /// be a person typing an MFA code.
+    pub fn lock(
+        &self,
+        kind: Kind,
+        name: &str,
+        deadline: Deadline,
+        what: &str,
+    ) -> anyhow::Result<EntryLock> {
+        let dir = self
+            .open_dir(true)?
+            .context("could not create the cache directory")?;
+        dir.lock(&file_name(kind, name, "lock"), deadline, what)
     }
 
     /// Record `value` under `marker` and say whether it is new (differs from what was
     /// recorded). Used to show a warning once per state rather than at every prompt. A marker
     /// that cannot be read or written counts as new, so a warning is never lost.
     pub fn remember(&self, marker: &str, value: &str) -> bool {
-        let path = self.dir.join(format!("seen.{}", encode_name(marker)));
-        let unsafe_file = fs::symlink_metadata(&path)
-            .ok()
-            .is_some_and(|m| check_private_file(&path, &m).is_err());
-        if self.check_dir().is_ok()
-            && !unsafe_file
-            && fs::read_to_string(&path).is_ok_and(|old| old == value)
+        let file = format!("seen.{}", encode_name(marker));
+        let Ok(Some(dir)) = self.open_dir(true) else {
+            return true;
+        };
+        if dir
+            .read(&file)
+            .is_ok_and(|old| old.is_some_and(|old| old == value.as_bytes()))
         {
             return false;
         }
-        let _ = self.write_bytes(&path, value.as_bytes());
+        let _ = dir.write(&file, value.as_bytes());
         true
     }
 
-    fn write_bytes(&self, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-        self.ensure_dir()?;
-        let tmp = self.temp_path(path);
-        let result = (|| -> io::Result<()> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, path)
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result.with_context(|| format!("could not write cache entry {}", path.display()))?;
-        self.remove_stale_temps(path);
-        Ok(())
-    }
-
-    /// Delete the temporary files of `path` left by writers that died before their rename
-    /// (killed, power loss): they hold secrets and nobody will ever rename them. A temp file
-    /// whose writer is still alive is left alone.
-    fn remove_stale_temps(&self, path: &Path) {
-        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-            return;
-        };
-        let prefix = format!(".{name}.");
-        let Ok(dir) = fs::read_dir(&self.dir) else {
-            return;
-        };
-        for e in dir.filter_map(Result::ok) {
-            let Ok(file) = e.file_name().into_string() else {
-                continue;
-            };
-            let Some(pid) = file
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix(".tmp"))
-                .and_then(|rest| rest.split('.').next())
-                .and_then(|pid| pid.parse::<libc::pid_t>().ok())
-            else {
-                continue;
-            };
-            // SAFETY: kill with signal 0 only checks whether the process exists.
-            let alive = pid == std::process::id() as libc::pid_t
-                || unsafe { libc::kill(pid, 0) } == 0
-                || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-            if !alive {
-                let _ = fs::remove_file(e.path());
-            }
-        }
-    }
-
-    fn temp_path(&self, path: &Path) -> PathBuf {
-        static SEQ: AtomicU64 = AtomicU64::new(0);
-        let n = SEQ.fetch_add(1, Ordering::Relaxed);
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("entry");
-        self.dir
-            .join(format!(".{name}.{}.{n}.tmp", std::process::id()))
-    }
-
-    /// Create the directory (0700) if needed, then check it is safe to use.
-    fn ensure_dir(&self) -> anyhow::Result<()> {
-        match fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)
-        {
-            Ok(()) => {}
+    /// A file in the cache directory's `refresh/` folder whose mtime is `at` (epoch seconds),
+    /// for fish's builtin-only expiry check (`path mtime`); returns its path. Files older than
+    /// a day are deleted on the way (no live prompt still uses them). Made through the same
+    /// door as the entries: the directory is checked and nothing is followed through a symlink.
+    pub fn refresh_mark(&self, at: i64) -> anyhow::Result<PathBuf> {
+        let dir = self
+            .open_dir(true)?
+            .context("could not create the cache directory")?;
+        let shown = dir.path.join("refresh").display().to_string();
+        match rustix::fs::mkdirat(&dir.fd, "refresh", Mode::from_raw_mode(0o700)) {
+            Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => {
-                return Err(e).with_context(|| {
-                    format!("could not create cache directory {}", self.dir.display())
-                });
+                return Err(io::Error::from(e))
+                    .with_context(|| format!("could not create {shown}"));
             }
         }
-        self.check_dir()
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(&dir.fd, "refresh", flags, Mode::empty())
+            .map_err(io::Error::from)
+            .with_context(|| format!("could not open {shown} (it must be a directory)"))?;
+        check_private_dir(&fd, &shown)?;
+        let refresh = Dir {
+            fd,
+            path: dir.path.join("refresh"),
+        };
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        for f in refresh.files() {
+            if f.parse::<i64>()
+                .is_ok_and(|t| t < now.saturating_sub(86_400))
+            {
+                let _ = refresh.remove(&f);
+            }
+        }
+        let name = at.to_string();
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let fd = rustix::fs::openat(
+            &refresh.fd,
+            name.as_str(),
+            flags,
+            Mode::from_raw_mode(0o600),
+        )
+        .map_err(io::Error::from)
+        .with_context(|| format!("could not write {}", refresh.shown(&name)))?;
+        let st = rustix::fs::fstat(&fd)
+            .map_err(io::Error::from)
+            .with_context(|| format!("could not write {}", refresh.shown(&name)))?;
+        check_private_file(&refresh.shown(&name), &st)?;
+        let when = rustix::fs::Timespec {
+            tv_sec: at.max(0),
+            tv_nsec: 0,
+        };
+        rustix::fs::futimens(
+            &fd,
+            &rustix::fs::Timestamps {
+                last_access: when,
+                last_modification: when,
+            },
+        )
+        .map_err(io::Error::from)
+        .with_context(|| format!("could not write {}", refresh.shown(&name)))?;
+        Ok(refresh.path.join(name))
     }
 
-    /// Refuse a directory that is a symlink, owned by someone else, or writable by others.
-    fn check_dir(&self) -> anyhow::Result<()> {
-        let meta = fs::symlink_metadata(&self.dir)
-            .with_context(|| format!("could not read cache directory {}", self.dir.display()))?;
-        let shown = self.dir.display();
-        if meta.file_type().is_symlink() {
-            bail!(
-                "could not use cache directory {shown}: it is a symlink; point AWSDO_CACHE_DIR at a real directory"
-            );
-        }
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let me = unsafe { libc::geteuid() };
-        if meta.uid() != me {
-            bail!(
-                "could not use cache directory {shown}: it is owned by uid {}, not by you; remove it or set AWSDO_CACHE_DIR",
-                meta.uid()
-            );
-        }
-        if meta.mode() & 0o022 != 0 {
-            bail!(
-                "could not use cache directory {shown}: others can write to it; run: chmod 700 {shown}"
-            );
-        }
-        if meta.mode() & 0o077 != 0 {
-            // Readable by others but not writable: tighten it rather than refuse.
-            let _ = fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700));
-        }
-        Ok(())
+    /// Every file name in the directory, for tests.
+    #[cfg(test)]
+    fn all_files(&self) -> Vec<String> {
+        self.open_dir(false)
+            .ok()
+            .flatten()
+            .map(|d| d.files())
+            .unwrap_or_default()
     }
 }
 
-fn check_private_file(path: &Path, meta: &fs::Metadata) -> anyhow::Result<()> {
-    let shown = path.display();
-    if meta.file_type().is_symlink() {
+/// The name of a temporary file for `file`: `.FILE.PID.SEQ.tmp`.
+fn temp_name(file: &str) -> String {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, Ordering::Relaxed);
+    format!(".{file}.{}.{n}.tmp", std::process::id())
+}
+
+/// Whether process `pid` exists (this one included).
+fn alive(pid: libc::pid_t) -> bool {
+    // SAFETY: kill with signal 0 only checks whether the process exists.
+    pid == std::process::id() as libc::pid_t
+        || unsafe { libc::kill(pid, 0) } == 0
+        || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+fn cstr_name(name: &CStr) -> Option<String> {
+    name.to_str().ok().map(str::to_owned)
+}
+
+/// Refuse a directory owned by someone else or writable by others; tighten one that others
+/// can only read.
+fn check_private_dir(fd: &impl AsFd, shown: &str) -> anyhow::Result<()> {
+    let st = rustix::fs::fstat(fd)
+        .map_err(io::Error::from)
+        .with_context(|| format!("could not read cache directory {shown}"))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if st.st_uid != me {
+        bail!(
+            "could not use cache directory {shown}: it is owned by uid {}, not by you; remove it or set AWSDO_CACHE_DIR",
+            st.st_uid
+        );
+    }
+    let mode = st.st_mode & 0o7777;
+    if mode & 0o022 != 0 {
+        bail!(
+            "could not use cache directory {shown}: others can write to it; run: chmod 700 {shown}"
+        );
+    }
+    if mode & 0o077 != 0 {
+        // Readable by others but not writable: tighten it rather than refuse.
+        let _ = rustix::fs::fchmod(fd, Mode::from_raw_mode(0o700));
+    }
+    Ok(())
+}
+
+fn check_private_file(shown: &str, st: &rustix::fs::Stat) -> anyhow::Result<()> {
+    let kind = FileType::from_raw_mode(st.st_mode);
+    if kind == FileType::Symlink {
         bail!("could not use cache entry {shown}: it is a symlink; delete it (awsdo logout)");
+    }
+    if kind != FileType::RegularFile {
+        bail!(
+            "could not use cache entry {shown}: it is not a regular file; delete it (awsdo logout)"
+        );
     }
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
-    if meta.uid() != me {
+    if st.st_uid != me {
         bail!(
             "could not use cache entry {shown}: it is owned by uid {}, not by you; delete it",
-            meta.uid()
+            st.st_uid
         );
     }
-    if meta.mode() & 0o077 != 0 {
+    if st.st_mode & 0o077 != 0 {
         bail!(
             "could not use cache entry {shown}: others can read or write it; delete it (awsdo logout)"
         );
@@ -303,8 +611,9 @@ fn check_private_file(path: &Path, meta: &fs::Metadata) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A profile name as a file-name part: letters, digits, `-` and `_` stay; every other byte
-/// becomes `%XX`, so `a/b` and `..` cannot leave the directory and names stay reversible.
+/// A name as a file-name part: letters, digits, `-` and `_` stay; every other byte becomes
+/// `%XX`, so `a/b` and `..` cannot leave the directory. Used for warning markers (short,
+/// fixed names) and for the entry names of earlier versions.
 pub fn encode_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     for b in name.bytes() {
@@ -317,25 +626,11 @@ pub fn encode_name(name: &str) -> String {
     out
 }
 
-fn decode_name(encoded: &str) -> Option<String> {
-    let bytes = encoded.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = encoded.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
     use super::*;
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -344,12 +639,20 @@ mod tests {
     }
 
     #[test]
-    fn names_round_trip_and_stay_in_the_directory() {
-        for name in ["prod", "a/b", "..", "x y", "ü", "%41", "a.b"] {
-            let enc = encode_name(name);
-            assert!(!enc.contains('/') && !enc.contains('.'), "{enc}");
-            assert_eq!(decode_name(&enc).as_deref(), Some(name));
+    fn file_names_have_one_length_and_stay_in_the_directory() {
+        let long = "p".repeat(250);
+        let dots = ".".repeat(121);
+        let names = ["prod", "a/b", "..", "x y", "ü", "%41", "a.b", &long, &dots];
+        let files: Vec<String> = names
+            .iter()
+            .map(|n| file_name(Kind::Profile, n, "json"))
+            .collect();
+        for f in &files {
+            assert_eq!(f.len(), files[0].len(), "{f}");
+            assert!(!f.contains('/'), "{f}");
         }
+        let unique: std::collections::BTreeSet<_> = files.iter().collect();
+        assert_eq!(unique.len(), files.len());
     }
 
     #[test]
@@ -361,22 +664,62 @@ mod tests {
         assert_eq!(got, Some(Entry { n: 1 }));
         let dir_mode = fs::metadata(cache.dir()).unwrap().mode() & 0o777;
         assert_eq!(dir_mode, 0o700);
-        let file = cache.dir().join("profile.dev.json");
+        let file = cache.dir().join(file_name(Kind::Profile, "dev", "json"));
         assert_eq!(fs::metadata(file).unwrap().mode() & 0o777, 0o600);
-        assert_eq!(cache.names(Kind::Profile), vec!["dev".to_owned()]);
+        let stored = cache.stored(Kind::Profile).unwrap();
+        assert_eq!(stored.len(), 1);
+        assert_eq!(cache.remove_stored(&stored[0], Deadline::NONE).unwrap(), 1);
+        assert_eq!(cache.read::<Entry>(Kind::Profile, "dev").unwrap(), None);
+        assert!(cache.all_files().iter().all(|f| f.ends_with(".lock")));
     }
 
     #[test]
-    fn garbage_is_a_miss() {
+    fn garbage_and_oversized_entries_are_misses() {
         let tmp = tempfile::tempdir().unwrap();
         let cache = Cache::at(tmp.path().join("c"));
         cache.write(Kind::Profile, "dev", &Entry { n: 1 }).unwrap();
-        let file = cache.dir().join("profile.dev.json");
-        for junk in [&b""[..], b"{\"n\":", b"\xff\xfe", b"[1,2]"] {
+        let file = cache.dir().join(file_name(Kind::Profile, "dev", "json"));
+        let big = format!("{{\"n\":1{}}}", " ".repeat(MAX_ENTRY_BYTES as usize));
+        for junk in [&b""[..], b"{\"n\":", b"\xff\xfe", b"[1,2]", big.as_bytes()] {
             fs::write(&file, junk).unwrap();
             let got: Option<Entry> = cache.read(Kind::Profile, "dev").unwrap();
             assert_eq!(got, None);
         }
+    }
+
+    #[test]
+    fn a_fifo_entry_is_refused_without_blocking() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::at(tmp.path().join("c"));
+        cache.write(Kind::Profile, "dev", &Entry { n: 1 }).unwrap();
+        let file = cache.dir().join(file_name(Kind::Profile, "dev", "json"));
+        fs::remove_file(&file).unwrap();
+        rustix::fs::mkfifoat(rustix::fs::CWD, &file, Mode::from_raw_mode(0o600)).unwrap();
+        let err = cache.read::<Entry>(Kind::Profile, "dev").unwrap_err();
+        assert!(format!("{err:#}").contains("not a regular file"), "{err:#}");
+        assert!(cache.remove(Kind::Profile, "dev").unwrap());
+    }
+
+    #[test]
+    fn a_held_lock_is_waited_for_until_the_deadline() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::at(tmp.path().join("c"));
+        let held = cache
+            .lock(Kind::Profile, "dev", Deadline::NONE, "profile \"dev\"")
+            .unwrap();
+        // flock locks belong to the open file: a second open in this process conflicts too.
+        let deadline = Deadline::after(Some(Duration::from_millis(50)));
+        let err = cache
+            .lock(Kind::Profile, "dev", deadline, "profile \"dev\"")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "could not get credentials for profile \"dev\": another awsdo is getting them; try again"
+        );
+        drop(held);
+        cache
+            .lock(Kind::Profile, "dev", deadline, "profile \"dev\"")
+            .unwrap();
     }
 
     #[test]
@@ -392,16 +735,42 @@ mod tests {
     }
 
     #[test]
-    fn refuses_a_symlinked_directory() {
+    fn refuses_a_symlinked_directory_for_every_operation() {
         let tmp = tempfile::tempdir().unwrap();
         let real = tmp.path().join("real");
         fs::create_dir(&real).unwrap();
         fs::set_permissions(&real, fs::Permissions::from_mode(0o700)).unwrap();
         let link = tmp.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        let err = Cache::at(&link)
-            .write(Kind::Profile, "dev", &Entry { n: 1 })
-            .unwrap_err();
-        assert!(format!("{err:#}").contains("symlink"), "{err:#}");
+        let cache = Cache::at(&link);
+        let errs = [
+            cache
+                .write(Kind::Profile, "dev", &Entry { n: 1 })
+                .unwrap_err(),
+            cache.remove(Kind::Profile, "dev").unwrap_err(),
+            cache.stored(Kind::Profile).unwrap_err(),
+            cache.refresh_mark(1).unwrap_err(),
+        ];
+        for err in errs {
+            assert!(format!("{err:#}").contains("symlink"), "{err:#}");
+        }
+        assert!(cache.remember("m", "v"));
+        assert_eq!(fs::read_dir(&real).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn refresh_marks_do_not_follow_a_planted_symlink() {
+        let tmp = tempfile::tempdir().unwrap();
+        let cache = Cache::at(tmp.path().join("c"));
+        cache.write(Kind::Profile, "dev", &Entry { n: 1 }).unwrap();
+        let target = tmp.path().join("elsewhere");
+        fs::create_dir(&target).unwrap();
+        std::os::unix::fs::symlink(&target, cache.dir().join("refresh")).unwrap();
+        assert!(cache.refresh_mark(2_000_000_000).is_err());
+        assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
+        fs::remove_file(cache.dir().join("refresh")).unwrap();
+        let path = cache.refresh_mark(2_000_000_000).unwrap();
+        let mtime = fs::metadata(&path).unwrap().mtime();
+        assert_eq!(mtime, 2_000_000_000);
     }
 }

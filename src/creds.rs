@@ -28,6 +28,8 @@ pub struct Credentials {
 
 impl Credentials {
     /// Time left until expiry (zero once expired); `None` when the credentials do not expire.
+    /// Never panics: any two representable times have a representable difference (at most
+    /// about 20,000 years).
     pub fn remaining(&self, now: OffsetDateTime) -> Option<Duration> {
         self.expiration
             .map(|exp| Duration::try_from(exp - now).unwrap_or(Duration::ZERO))
@@ -143,18 +145,28 @@ impl Credentials {
 
 /// `t` as RFC 3339 in UTC with whole seconds, the form AWS SDKs read from
 /// `AWS_CREDENTIAL_EXPIRATION` and `credential_process` output.
+/// Errors (never panics) when `t` is not representable in UTC (year 9999 with a negative
+/// offset) or outside the years RFC 3339 can write (0000 to 9999).
 pub fn format_utc(t: OffsetDateTime) -> Result<String, time::error::Format> {
     let t = t
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(t);
+        .checked_to_offset(time::UtcOffset::UTC)
+        .ok_or(time::error::Format::InvalidComponent("offset"))?;
+    let t = t.replace_nanosecond(0).unwrap_or(t);
     t.format(&Rfc3339)
+}
+
+/// An RFC 3339 time (`2026-11-28T19:00:00Z`, any offset), converted to UTC; `None` when it
+/// is malformed or not representable in UTC (`9999-12-31T23:59:59-00:01`). Times read from
+/// the cache go through this, so every later computation starts from a UTC time in range.
+pub fn parse_utc(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()?
+        .checked_to_offset(time::UtcOffset::UTC)
 }
 
 mod rfc3339_opt {
     use serde::{Deserialize, Deserializer, Serializer};
     use time::OffsetDateTime;
-    use time::format_description::well_known::Rfc3339;
 
     pub fn serialize<S: Serializer>(v: &Option<OffsetDateTime>, s: S) -> Result<S::Ok, S::Error> {
         match v {
@@ -167,8 +179,11 @@ mod rfc3339_opt {
         d: D,
     ) -> Result<Option<OffsetDateTime>, D::Error> {
         let v: Option<String> = Option::deserialize(d)?;
-        v.map(|s| OffsetDateTime::parse(&s, &Rfc3339).map_err(serde::de::Error::custom))
-            .transpose()
+        v.map(|s| {
+            super::parse_utc(&s)
+                .ok_or_else(|| serde::de::Error::custom("not an RFC 3339 time in UTC range"))
+        })
+        .transpose()
     }
 }
 
@@ -267,6 +282,41 @@ mod tests {
             !err.contains("fake-secret") && !err.contains("fake-token"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn absurd_times_never_panic() {
+        // Not representable in UTC: refused when read.
+        assert_eq!(parse_utc("9999-12-31T23:59:59-00:01"), None);
+        let json = |exp: &str| {
+            format!(r#"{{"AccessKeyId":"A","SecretAccessKey":"s","Expiration":"{exp}"}}"#)
+        };
+        assert!(serde_json::from_str::<Credentials>(&json("9999-12-31T23:59:59-00:01")).is_err());
+        // Extreme but representable: every computation answers.
+        for exp in [
+            "9999-12-31T23:59:59Z",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:60+23:59",
+        ] {
+            let Ok(c) = serde_json::from_str::<Credentials>(&json(exp)) else {
+                continue;
+            };
+            for now in [
+                OffsetDateTime::now_utc(),
+                time::macros::datetime!(-9999-01-01 00:00:00 UTC),
+                time::macros::datetime!(9999-12-31 23:59:59 UTC),
+            ] {
+                let _ = c.remaining(now);
+                let _ = c.fresh_for(now, Duration::MAX);
+                let _ = c.check_not_expired(now, "p");
+            }
+            let _ = c.env_vars(None);
+            let _ = format!("{c:?}");
+        }
+        let far = time::macros::datetime!(9999-12-31 23:59:59 -00:01);
+        assert!(format_utc(far).is_err());
+        let early = time::macros::datetime!(-0001-01-01 00:00:00 UTC);
+        assert!(format_utc(early).is_err());
     }
 
     #[test]

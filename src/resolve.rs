@@ -44,19 +44,20 @@ pub struct ProfileEntry {
 }
 
 impl ProfileEntry {
-    /// Whether the entry may be reused: more than `min_ttl` left by STS's clock.
+    /// Whether the entry may be reused: more than `min_ttl` left by STS's clock. An entry
+    /// whose times cannot be judged (a skew that puts STS's clock out of range) is not fresh.
     pub fn fresh(&self, min_ttl: Duration) -> bool {
-        self.credentials
-            .fresh_for(sts_now(self.clock_skew), min_ttl)
+        sts_now(self.clock_skew).is_some_and(|now| self.credentials.fresh_for(now, min_ttl))
     }
 }
 
 /// STS's time as best known: the local clock, moved forward by `clock_skew` when STS was seen
 /// ahead of it (a clock behind STS would otherwise reuse credentials that are dead at AWS).
 /// A local clock seen ahead of STS is not moved back: if it is corrected later, the skew
-/// recorded now would then make dead credentials look alive.
-fn sts_now(clock_skew: i64) -> OffsetDateTime {
-    OffsetDateTime::now_utc() + time::Duration::seconds(clock_skew.max(0))
+/// recorded now would then make dead credentials look alive. `None` when the result is out of
+/// range (a skew of centuries read from a damaged entry): the caller treats that as a miss.
+fn sts_now(clock_skew: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::now_utc().checked_add(time::Duration::seconds(clock_skew.max(0)))
 }
 
 /// A GetSessionToken session made with MFA.
@@ -72,6 +73,19 @@ struct MfaSessionEntry {
     /// As `ProfileEntry::clock_skew`.
     #[serde(default)]
     clock_skew: i64,
+    /// Who it was made for: the profile the user asked for and the profile whose long-lived
+    /// keys made it. `logout PROFILE` finds the session from these, on disk, even after the
+    /// key has rotated and the current config no longer leads to the entry's name.
+    #[serde(default)]
+    profiles: Vec<String>,
+}
+
+/// The owners recorded in an MFA session entry, read by `logout`.
+#[derive(Debug, Deserialize)]
+pub struct MfaSessionOwners {
+    /// As `MfaSessionEntry::profiles`; empty for entries of earlier versions.
+    #[serde(default)]
+    pub profiles: Vec<String>,
 }
 
 /// What discovery found for one long-lived key.
@@ -127,7 +141,8 @@ impl Resolver<'_> {
         };
         let entry: Option<ProfileEntry> = cache.read(Kind::Profile, &plan.name())?;
         let key = plan.cache_key();
-        Ok(entry.filter(|e| e.version == ENTRY_VERSION && e.key == key))
+        Ok(entry
+            .filter(|e| e.version == ENTRY_VERSION && e.key == key && e.profile == plan.profile))
     }
 
     /// The cached MFA device discovery for a long-lived key, if any. No network.
@@ -183,7 +198,12 @@ impl Resolver<'_> {
             });
         }
         let _lock = match &self.cache {
-            Some(cache) => Some(cache.lock(Kind::Profile, &plan.name())?),
+            Some(cache) => Some(cache.lock(
+                Kind::Profile,
+                &plan.name(),
+                self.deadline,
+                &format!("profile {:?}", plan.profile),
+            )?),
             None => None,
         };
         // Another process may have fetched while we waited for the lock.
@@ -212,7 +232,9 @@ impl Resolver<'_> {
         if let Some(cache) = &self.cache
             && credentials.expiration.is_some()
         {
-            cache.write(
+            // A failed write (disk full) must not waste the MFA code just typed: the
+            // credentials serve this run, and the next run fetches anew.
+            warn_unsaved(cache.write(
                 Kind::Profile,
                 &plan.name(),
                 &ProfileEntry {
@@ -224,7 +246,7 @@ impl Resolver<'_> {
                     mfa: used_mfa,
                     clock_skew: self.net.clock_skew().unwrap_or(0),
                 },
-            )?;
+            ));
         }
         Ok(Resolved { credentials })
     }
@@ -315,10 +337,15 @@ impl Resolver<'_> {
                     match device {
                         Some((serial, process)) => {
                             used_mfa = true;
-                            // Prompts and errors name the profile the user asked for,
-                            // not the source whose keys make the shared MFA session.
+                            // Prompts and errors name the profile the user asked for
+                            // (first), not the source whose keys make the shared MFA
+                            // session; all are recorded in the entry, for `logout`.
+                            let mut owners = vec![plan.profile.as_str(), profile.as_str()];
+                            if let Some(Step::Static { profile: keys, .. }) = plan.steps.first() {
+                                owners.push(keys);
+                            }
                             let (creds, cache_name) = self.mfa_session(
-                                &plan.profile,
+                                &owners,
                                 &source,
                                 region,
                                 &serial,
@@ -445,7 +472,11 @@ impl Resolver<'_> {
             None => {
                 let d = self.discover(source, region);
                 if let (Some(cache), Some(d)) = (&self.cache, &d) {
-                    cache.write(Kind::Discovery, &key_digest(&source.access_key_id, ""), d)?;
+                    warn_unsaved(cache.write(
+                        Kind::Discovery,
+                        &key_digest(&source.access_key_id, ""),
+                        d,
+                    ));
                 }
                 match d {
                     Some(d) => d,
@@ -510,22 +541,25 @@ impl Resolver<'_> {
         if let Some(cache) = &self.cache {
             let mut d = found.clone();
             d.chosen = Some(chosen.clone());
-            cache.write(Kind::Discovery, &key_digest(access_key_id, ""), &d)?;
+            warn_unsaved(cache.write(Kind::Discovery, &key_digest(access_key_id, ""), &d));
         }
         Ok(chosen)
     }
 
     /// A GetSessionToken session made with MFA: from the cache while fresh, else one code.
-    /// Returns the session and the name of its cache entry.
+    /// Returns the session and the name of its cache entry. `owners`: the profile the user
+    /// asked for (named in prompts and errors), then the profiles whose keys make the session;
+    /// all are recorded in the entry.
     fn mfa_session(
         &self,
-        profile: &str,
+        owners: &[&str],
         source: &Credentials,
         region: &str,
         serial: &str,
         process: Option<&str>,
         duration: Duration,
     ) -> anyhow::Result<(Credentials, Option<String>)> {
+        let profile = owners.first().copied().unwrap_or_default();
         let name = mfa_session_name(source, serial, duration);
         let fresh = |cache: &Cache| -> Option<Credentials> {
             cache
@@ -534,7 +568,10 @@ impl Resolver<'_> {
                 .flatten()
                 .filter(|e| e.version == ENTRY_VERSION && e.mfa_serial == serial)
                 .filter(|e| e.duration_seconds == Some(duration.as_secs()))
-                .filter(|e| e.credentials.fresh_for(sts_now(e.clock_skew), self.min_ttl))
+                .filter(|e| {
+                    sts_now(e.clock_skew)
+                        .is_some_and(|now| e.credentials.fresh_for(now, self.min_ttl))
+                })
                 .map(|e| e.credentials)
         };
         let Some(cache) = &self.cache else {
@@ -550,7 +587,12 @@ impl Resolver<'_> {
             ));
             return Ok((c, Some(name)));
         }
-        let _lock = cache.lock(Kind::MfaSession, &name)?;
+        let _lock = cache.lock(
+            Kind::MfaSession,
+            &name,
+            self.deadline,
+            &format!("profile {profile:?}"),
+        )?;
         if let Some(c) = fresh(cache) {
             return Ok((c, Some(name)));
         }
@@ -558,7 +600,13 @@ impl Resolver<'_> {
             self.net
                 .get_session_token(source, region, duration, Some((serial, code)))
         })?;
-        cache.write(
+        let mut profiles: Vec<String> = Vec::new();
+        for o in owners {
+            if !profiles.iter().any(|p| p == o) {
+                profiles.push((*o).to_owned());
+            }
+        }
+        warn_unsaved(cache.write(
             Kind::MfaSession,
             &name,
             &MfaSessionEntry {
@@ -567,8 +615,9 @@ impl Resolver<'_> {
                 duration_seconds: Some(duration.as_secs()),
                 credentials: creds.clone(),
                 clock_skew: self.net.clock_skew().unwrap_or(0),
+                profiles,
             },
-        )?;
+        ));
         Ok((creds, Some(name)))
     }
 
@@ -601,6 +650,18 @@ impl Resolver<'_> {
         bail!(
             "could not get credentials for profile {profile:?}: the MFA code for {serial} was rejected {TRIES} times"
         )
+    }
+}
+
+/// Report a cache write that failed (disk full, read-only file system) once per run on
+/// stderr, and carry on: the credentials just fetched still serve this run.
+fn warn_unsaved(result: anyhow::Result<()>) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if let Err(e) = result
+        && !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        let line = format!("{e:#}").replace('\n', " ");
+        eprintln!("awsdo: warning: {line}; the credentials are used for this run only");
     }
 }
 

@@ -42,7 +42,11 @@ fn run_prod(env: &TestEnv) {
 }
 
 fn entry_path(env: &TestEnv, profile: &str) -> PathBuf {
-    env.cache_dir().join(format!("profile.{profile}.json"))
+    env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        profile,
+        "json",
+    ))
 }
 
 /// The `*.json` entries in the cache directory (lock files left out), sorted.
@@ -121,7 +125,11 @@ fn cache_dir_is_0700_and_files_0600_even_with_umask_0() {
         .map(|e| e.unwrap().path())
         .collect();
     assert!(
-        files.iter().any(|p| p.ends_with("profile.prod.json")),
+        files.iter().any(|p| p.ends_with(awsdo::cache::file_name(
+            awsdo::cache::Kind::Profile,
+            "prod",
+            "json"
+        ))),
         "no entry written: {files:?}"
     );
     for f in &files {

@@ -95,7 +95,11 @@ fn a_writer_killed_at_random_points_never_leaves_a_half_entry() {
         "[profile plain]\nrole_arn = arn:aws:iam::123456789012:role/plain\nsource_profile = base\n",
     );
     env.write_credentials(KEYS);
-    let entry = env.cache_dir().join("profile.plain.json");
+    let entry = env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        "plain",
+        "json",
+    ));
 
     // About how long one full refresh takes here, to spread the kill points over it.
     let started = Instant::now();

@@ -180,7 +180,12 @@ fn an_expired_cached_mfa_session_is_dropped_and_a_new_code_asked_in_the_same_run
     eqnice!(2, mfa_prompts(&env), "mfa_process runs once per session");
     eqnice!(2, sessions.lock().unwrap().len());
     // The session kept in the cache is the new one: the next role needs no code.
-    std::fs::remove_file(env.cache_dir().join("profile.role.json")).unwrap();
+    std::fs::remove_file(env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        "role",
+        "json",
+    )))
+    .unwrap();
     fake.reset_calls();
     run_ok(env.cmd().args(["-p", "role", "--format", "env"]));
     eqnice!("AssumeRole", fake.actions().join(" "));
@@ -200,7 +205,12 @@ fn an_expired_cached_mfa_session_without_a_code_source_says_how_to_log_in() {
         env.cmd()
             .args(["-p", "role", "-c", "123456", "--format", "env"]),
     );
-    std::fs::remove_file(env.cache_dir().join("profile.role.json")).unwrap();
+    std::fs::remove_file(env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        "role",
+        "json",
+    )))
+    .unwrap();
     // Now STS says the session has expired (revoked), and no terminal, -c or mfa_process is
     // there to ask for a new code (setsid: no controlling terminal, whoever runs the tests).
     let revoked = FakeSts::start(|call: &StsCall| {
@@ -272,7 +282,15 @@ fn credentials_already_expired_per_the_server_are_refused_and_not_cached() {
     one_line(&err);
     assert!(err.contains("check the system clock"), "{err}");
     assert!(stdout(&out).is_empty(), "{}", stdout(&out));
-    assert!(!env.cache_dir().join("profile.plain.json").exists());
+    assert!(
+        !env.cache_dir()
+            .join(awsdo::cache::file_name(
+                awsdo::cache::Kind::Profile,
+                "plain",
+                "json"
+            ))
+            .exists()
+    );
     // Running a command with them is refused the same way: the command never starts.
     let marker = env.root().join("ran");
     run_fail(env.cmd().args(["-p", "plain", "--", "touch"]).arg(&marker));

@@ -270,7 +270,11 @@ fn file(env: &TestEnv, name: &str) -> String {
 /// The credentials cached for `profile` (AccessKeyId, SecretAccessKey, SessionToken,
 /// Expiration).
 fn cached(env: &TestEnv, profile: &str) -> BTreeMap<String, String> {
-    let path = env.cache_dir().join(format!("profile.{profile}.json"));
+    let path = env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        profile,
+        "json",
+    ));
     let v: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&path).expect("cache entry")).unwrap();
     v["credentials"]
@@ -709,7 +713,11 @@ fn check_mfa_renewal(sh: Sh) {
     // forget the MFA session it came from.
     util::run_ok(env.cmd().args(["login", "mfa", "-c", "123456"]));
     let life = 20;
-    let entry_path = env.cache_dir().join("profile.mfa.json");
+    let entry_path = env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        "mfa",
+        "json",
+    ));
     let mut entry: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&entry_path).unwrap()).unwrap();
     let exp_at = now() + life;

@@ -245,7 +245,11 @@ fn dump(env: &TestEnv, name: &str) -> BTreeMap<String, String> {
 
 /// The access key cached for `profile`.
 fn cached_key(env: &TestEnv, profile: &str) -> String {
-    let path = env.cache_dir().join(format!("profile.{profile}.json"));
+    let path = env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        profile,
+        "json",
+    ));
     let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["credentials"]["AccessKeyId"]

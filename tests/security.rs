@@ -152,7 +152,11 @@ fn cache_dir_is_0700_and_files_0600_whatever_the_umask() {
 /// A warm cache with an entry for `plain`; returns the entry's path.
 fn warm(env: &TestEnv) -> std::path::PathBuf {
     run_ok(env.cmd().args(["-p", "plain", "--format", "env"]));
-    let entry = env.cache_dir().join("profile.plain.json");
+    let entry = env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        "plain",
+        "json",
+    ));
     assert!(entry.exists());
     entry
 }
@@ -202,7 +206,12 @@ fn refuses_a_cache_dir_owned_by_another_user() {
     }
     refused(&env, &["owned by uid", "not by you", "set AWSDO_CACHE_DIR"]);
     // Also when the entry is missing (the write path checks too).
-    fs::remove_file(env.cache_dir().join("profile.plain.json")).unwrap();
+    fs::remove_file(env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        "plain",
+        "json",
+    )))
+    .unwrap();
     refused(&env, &["owned by uid", "not by you"]);
 }
 

@@ -113,7 +113,11 @@ fn exported_expiration(out: &std::process::Output) -> String {
 }
 
 fn cached_skew(env: &TestEnv, profile: &str) -> i64 {
-    let path = env.cache_dir().join(format!("profile.{profile}.json"));
+    let path = env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        profile,
+        "json",
+    ));
     let entry: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     entry["clock_skew"].as_i64().unwrap()

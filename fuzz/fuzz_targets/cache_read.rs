@@ -1,14 +1,15 @@
 //! Fuzz the cache reader: whatever bytes sit in a cache entry (a truncated write from another
 //! tool, disk corruption, a hand edit), `Cache::read` must give an entry or a miss, never a
-//! panic, and an entry it accepts must be usable: freshness, the exported variables and the
-//! RFC 3339 expiry are computed without panicking.
+//! panic, and an entry it accepts must be usable: freshness (with its recorded clock skew),
+//! the exported variables and the RFC 3339 expiry are computed without panicking, whatever
+//! the times (years 9999 and -9999, skews of i64::MAX and MIN: see seed_corpus.py).
 #![no_main]
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use awsdo::cache::{Cache, Kind};
-use awsdo::resolve::{DiscoveryEntry, ProfileEntry};
+use awsdo::cache::{Cache, Kind, file_name};
+use awsdo::resolve::{DiscoveryEntry, MfaSessionOwners, ProfileEntry};
 use libfuzzer_sys::fuzz_target;
 
 struct Fixture {
@@ -25,7 +26,7 @@ fn fixture() -> &'static Fixture {
         std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
         let shown = dir.to_string_lossy().into_owned();
         let cache = Cache::from_env(&|k| (k == "AWSDO_CACHE_DIR").then(|| shown.clone())).unwrap();
-        let entry = dir.join("profile.fuzz.json");
+        let entry = dir.join(file_name(Kind::Profile, "fuzz", "json"));
         Fixture { cache, entry }
     })
 }
@@ -47,6 +48,8 @@ fuzz_target!(|data: &[u8]| {
     let got: Option<ProfileEntry> = f.cache.read(Kind::Profile, "fuzz").unwrap();
     if let Some(e) = got {
         let c = &e.credentials;
+        let _ = e.fresh(Duration::from_secs(900));
+        let _ = e.fresh(Duration::MAX);
         let _ = c.fresh_for(now, Duration::from_secs(900));
         let _ = c.remaining(now);
         let _ = c.expiration_rfc3339();
@@ -54,7 +57,9 @@ fuzz_target!(|data: &[u8]| {
         let _ = format!("{e:?}");
     }
     // The same bytes read as the other entry kinds.
-    std::fs::rename(&f.entry, f.entry.with_file_name("discovery.fuzz.json")).unwrap();
+    let discovery = f.entry.with_file_name(file_name(Kind::Discovery, "fuzz", "json"));
+    std::fs::rename(&f.entry, discovery).unwrap();
     let _: Option<DiscoveryEntry> = f.cache.read(Kind::Discovery, "fuzz").unwrap();
+    let _: Option<MfaSessionOwners> = f.cache.read(Kind::Discovery, "fuzz").unwrap();
     let _: Option<serde_json::Value> = f.cache.read(Kind::Discovery, "fuzz").unwrap();
 });

@@ -155,7 +155,8 @@ fn decide(
             // never after they expire: at expiry the shell must not keep dead keys.
             let refresh = creds.expiration.map(|exp| {
                 let exp = exp.unix_timestamp();
-                let at = (exp - min_ttl.as_secs() as i64).max(now + RETRY_AFTER);
+                let ttl = i64::try_from(min_ttl.as_secs()).unwrap_or(i64::MAX);
+                let at = exp.saturating_sub(ttl).max(now.saturating_add(RETRY_AFTER));
                 if exp > now { at.min(exp) } else { at }
             });
             mark(ctx, shell, &mut changes, &wanted, refresh, &state);
@@ -198,7 +199,7 @@ fn decide(
                     refresh = Some(exp);
                 } else {
                     message = (!state.hinted).then(|| format!("{err:#}"));
-                    refresh = Some((now + RETRY_AFTER).min(exp));
+                    refresh = Some(now.saturating_add(RETRY_AFTER).min(exp));
                 }
                 state.hinted = true;
             } else {
@@ -353,35 +354,8 @@ fn refresh_file_matches(ctx: &Ctx, at: i64) -> bool {
         .is_some_and(|d| i64::try_from(d.as_secs()).is_ok_and(|s| s == at))
 }
 
-/// A file whose mtime is `at`, for fish's builtin-only expiry check (`path mtime`).
+/// A file whose mtime is `at`, for fish's builtin-only expiry check (`path mtime`), made by
+/// the cache (same checks as its entries, whether or not `--disable-cache` is given).
 fn refresh_file(ctx: &Ctx, at: i64) -> anyhow::Result<std::path::PathBuf> {
-    let cache = crate::cache::Cache::from_env(&ctx.getter())?;
-    let dir = cache.dir().join("refresh");
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .create(&dir)
-        .with_context(|| format!("could not create {}", dir.display()))?;
-    let now = OffsetDateTime::now_utc().unix_timestamp();
-    // Old marks are no longer referenced by any live prompt that matters.
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for e in entries.flatten() {
-            let stale = e
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<i64>().ok())
-                .is_some_and(|t| t < now - 86_400);
-            if stale {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
-    let path = dir.join(at.to_string());
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&path)?;
-    let when = std::time::UNIX_EPOCH + Duration::from_secs(u64::try_from(at).unwrap_or(0));
-    file.set_modified(when)?;
-    Ok(path)
+    crate::cache::Cache::from_env(&ctx.getter())?.refresh_mark(at)
 }

@@ -1,17 +1,20 @@
 //! `awsdo login`, `awsdo logout`, `awsdo credential-process` and the console sign-in.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use serde_json::json;
 
 use super::Ctx;
-use crate::cache::Kind;
+use crate::cache::{Busy, Kind};
 use crate::cmd::explain::human;
 use crate::console;
 use crate::credential_process::CHAIN_VAR;
 use crate::creds::Credentials;
+use crate::deadline::Deadline;
 use crate::error::SilentExit;
+use crate::resolve::{MfaSessionOwners, ProfileEntry};
 use crate::sts::GLOBAL_REGION;
 
 /// Fetch fresh credentials for the profile now (asking for MFA if needed) and cache them.
@@ -32,25 +35,73 @@ pub fn login(ctx: &Ctx, profile: Option<String>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How long `logout` waits for an awsdo that is getting credentials for the same entry (a
+/// person typing an MFA code) before it gives up with one line.
+const LOGOUT_WAIT: Duration = Duration::from_secs(120);
+
 /// Delete the profile's cached session, or (`--all`) everything awsdo cached.
+///
+/// What to delete is found on disk, not worked out from the current config: every entry of the
+/// kind (`--all`), or the profile's entry plus every MFA session that records the profile as
+/// one it was made for (so a rotated source key does not hide its session), with their
+/// temporary files. Each entry is deleted under its lock, so a login in flight finishes first.
 pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<ExitCode> {
     let Some(cache) = ctx.cache()? else {
         return Ok(ExitCode::SUCCESS);
     };
+    let deadline = Deadline::after(Some(LOGOUT_WAIT));
+    let busy = |e: anyhow::Error, name: Option<&str>| {
+        if !e.is::<Busy>() {
+            return e;
+        }
+        match name {
+            Some(name) => anyhow::anyhow!(
+                "could not log out of profile {name:?}: another awsdo is getting credentials for it; try again"
+            ),
+            None => anyhow::anyhow!(
+                "could not log out: another awsdo is getting credentials; try again"
+            ),
+        }
+    };
     if all {
         let mut n = 0;
-        for kind in [Kind::Profile, Kind::MfaSession, Kind::Discovery] {
-            for name in cache.names(kind) {
-                n += usize::from(cache.remove(kind, &name)?);
+        for kind in Kind::ALL {
+            for stored in cache.stored(kind)? {
+                n += cache
+                    .remove_stored(&stored, deadline)
+                    .map_err(|e| busy(e, None))?;
             }
         }
-        eprintln!("awsdo: removed {n} cached entries");
+        n += cache.remove_all_temps()?;
+        eprintln!("awsdo: removed {n} cached files");
         return Ok(ExitCode::SUCCESS);
     }
     let name = ctx.profile_name(profile);
+    let mut removed = false;
+    for stored in cache.stored(Kind::Profile)? {
+        let entry: Option<ProfileEntry> = cache.read_stored(&stored).ok().flatten();
+        if entry.is_some_and(|e| e.profile == name) {
+            removed |= cache
+                .remove_stored(&stored, deadline)
+                .map_err(|e| busy(e, Some(&name)))?
+                > 0;
+        }
+    }
+    // Also by name: an entry that is damaged (so its profile cannot be read), or of an
+    // earlier version.
+    removed |= cache.remove(Kind::Profile, &name)?;
+    // The profile's MFA sessions go too: logging out should mean the next use asks again.
+    for stored in cache.stored(Kind::MfaSession)? {
+        let owners: Option<MfaSessionOwners> = cache.read_stored(&stored).ok().flatten();
+        if owners.is_some_and(|o| o.profiles.contains(&name)) {
+            removed |= cache
+                .remove_stored(&stored, deadline)
+                .map_err(|e| busy(e, Some(&name)))?
+                > 0;
+        }
+    }
+    // And those the current config leads to (entries of earlier versions record no owners).
     let profiles = ctx.profiles()?;
-    let mut removed = cache.remove(Kind::Profile, &name)?;
-    // The profile's MFA session goes too: logging out should mean the next use asks again.
     if let Ok(plan) = ctx.plan(&profiles, &name) {
         let env = ctx.getter();
         let resolver = ctx.resolver(&profiles, false, None, &env)?;
