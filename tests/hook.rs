@@ -1172,8 +1172,9 @@ fn check_atomic_use(sh: Sh) {
     eqnice!("eu-west-1", d0["AWS_REGION"]);
     let expected_err = [
         ("typo", "awsdo: could not find profile \"devv\""),
-        ("loop", "awsdo: could not resolve profile \"loop1\""),
-        ("refused", "awsdo: could not resolve profile \"norole\""),
+        // Refused by the config checks before any call (tests/validation.rs).
+        ("loop", "awsdo: could not use profile \"loop"),
+        ("refused", "awsdo: could not use profile \"norole\""),
         ("mfa", "awsdo: could not"),
         ("rejected", "awsdo: could not"),
         ("sts", "awsdo: could not"),
