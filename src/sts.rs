@@ -649,11 +649,16 @@ impl Net {
         } else {
             "get credentials from EC2 instance metadata"
         };
-        // The providers get the run's client: its TLS roots, proxy (botocore also sends
-        // instance metadata calls through the environment's proxy; NO_PROXY exempts them) and
-        // body cap.
-        let config = aws_config::provider_config::ProviderConfig::without_region()
-            .with_http_client(self.http_client()?);
+        // The providers get the run's TLS roots and body cap. Proxies as botocore has them:
+        // instance metadata calls go through the environment's proxy (NO_PROXY exempts them),
+        // container endpoint calls never do (botocore's ContainerMetadataFetcher).
+        let client = if ecs {
+            https_client(self.tls()?, ProxyConfig::disabled())
+        } else {
+            self.http_client()?
+        };
+        let config =
+            aws_config::provider_config::ProviderConfig::without_region().with_http_client(client);
         self.call(what, async move {
             let got = if ecs {
                 aws_config::ecs::EcsCredentialsProvider::builder()
