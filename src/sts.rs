@@ -396,10 +396,16 @@ impl Net {
     /// `creds` from the answer to `what`, refused when a key is empty or the expiry is missing
     /// or absurd (see `checked_credentials`); the error names the run's profile.
     fn checked(&self, what: &str, creds: Credentials) -> anyhow::Result<Credentials> {
-        checked_credentials(creds, OffsetDateTime::now_utc()).map_err(|why| match &self.profile {
-            Some(p) => anyhow::anyhow!("could not {what} for profile {p:?}: {why}"),
-            None => anyhow::anyhow!("could not {what}: {why}"),
-        })
+        checked_credentials(creds, OffsetDateTime::now_utc())
+            .map_err(|why| anyhow::anyhow!("could not {what}{}: {why}", self.profile_label()))
+    }
+
+    /// ` for profile "NAME"` when the run's profile is known, else nothing.
+    fn profile_label(&self) -> String {
+        self.profile
+            .as_ref()
+            .map(|p| format!(" for profile {p:?}"))
+            .unwrap_or_default()
     }
 
     /// GetSessionToken for long-lived keys, with an MFA device and code when given.
@@ -673,12 +679,19 @@ impl Net {
                     .provide_credentials()
                     .await
             };
-            let c = got.map_err(|e| anyhow::anyhow!("could not {what}: {e}"))?;
+            let c = got.map_err(|e| {
+                let why = match io_reason(&e) {
+                    inner if inner == e.to_string() => inner,
+                    inner => format!("{e}: {inner}"),
+                };
+                anyhow::anyhow!("could not {what}{}: {why}", self.profile_label())
+            })?;
             Ok(Credentials {
                 access_key_id: c.access_key_id().to_owned(),
                 secret_access_key: c.secret_access_key().to_owned(),
                 session_token: c.session_token().map(str::to_owned),
-                expiration: c.expiry().map(OffsetDateTime::from),
+                // Out of range is no expiry, refused below (`From` would panic).
+                expiration: c.expiry().and_then(offset_from_system),
             })
         })
         .and_then(|c| self.checked(what, c))
@@ -724,6 +737,17 @@ pub fn skew_from_date(date: &str, now: OffsetDateTime) -> Option<i64> {
             None
         }
     }
+}
+
+/// `t` as an `OffsetDateTime` (UTC), `None` when out of its range (beyond year 9999).
+fn offset_from_system(t: std::time::SystemTime) -> Option<OffsetDateTime> {
+    let secs = match t.duration_since(std::time::SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).ok()?,
+        Err(before) => i64::try_from(before.duration().as_secs())
+            .ok()?
+            .checked_neg()?,
+    };
+    OffsetDateTime::from_unix_timestamp(secs).ok()
 }
 
 /// Refuse credentials from an answer that cannot be real: an empty access key id, secret key
@@ -1130,6 +1154,17 @@ AfUwAiB7/Wg1kV1EIc6t+PT1iIe3uobPuODxwgUl5/K88xK1DA==\n\
         // Time arithmetic near the end of the representable range does not panic.
         let end = time::macros::datetime!(9999-12-31 23:59:59 UTC);
         assert!(checked_credentials(good, end).is_ok());
+    }
+
+    #[test]
+    fn system_times_beyond_year_9999_are_no_expiry_not_a_panic() {
+        let far = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800 + 59);
+        assert_eq!(offset_from_system(far), None);
+        let t = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        assert_eq!(
+            offset_from_system(t).map(|t| t.unix_timestamp()),
+            Some(1_795_000_000)
+        );
     }
 
     #[test]

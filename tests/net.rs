@@ -266,3 +266,29 @@ fn a_console_federation_body_over_the_cap_is_refused_with_one_line() {
         "{err}"
     );
 }
+
+// An expiry past year 9999 from the container endpoint: refused (by the SDK's parser, or by
+// awsdo's conversion, which no longer panics either way) in one line naming the profile.
+#[test]
+fn a_container_expiry_past_year_9999_is_one_line_naming_the_profile() {
+    let container = HttpServer::start(|_| {
+        Response::json(
+            200,
+            "{\"AccessKeyId\":\"ASIAFAKECONTAINER\",\"SecretAccessKey\":\"fake-secret\",\
+             \"Token\":\"fake-token\",\"Expiration\":\"9999-12-31T23:59:59-00:01\"}",
+        )
+    });
+    let fake = FakeSts::start_default();
+    let mut env = env_for(
+        &fake.url(),
+        "[profile ecs]\nrole_arn = arn:aws:iam::123456789012:role/ecs\ncredential_source = EcsContainer\n",
+    );
+    env.set_var(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        &format!("{}/creds", container.url()),
+    );
+    let out = run_fail(env.cmd().args(["-p", "ecs", "--format", "env"]));
+    let err = refused(&out);
+    assert!(err.contains("for profile \"ecs\""), "{err}");
+    eqnice!(0, fake.count("AssumeRole"));
+}
