@@ -198,6 +198,14 @@ pub fn read_ca_bundle(bundle: &CaBundle) -> anyhow::Result<Vec<u8>> {
     use rustls_pki_types::pem::PemObject;
     let name = format!("{} ({})", bundle.path.display(), bundle.origin);
     let fail = |why: String| anyhow::anyhow!("could not read the CA bundle {name}: {why}");
+    // Only a regular file: opening a FIFO would wait for a writer, with no deadline.
+    let meta = std::fs::metadata(&bundle.path).map_err(|e| fail(io_reason(&e)))?;
+    if meta.is_dir() {
+        return Err(fail("it is a directory, not a PEM file".to_owned()));
+    }
+    if !meta.is_file() {
+        return Err(fail("not a regular file".to_owned()));
+    }
     let file = std::fs::File::open(&bundle.path).map_err(|e| fail(io_reason(&e)))?;
     let mut pem = Vec::new();
     file.take(MAX_CA_BUNDLE + 1)

@@ -190,6 +190,14 @@ fn a_bundle_that_cannot_be_used_is_one_line_naming_it_and_a_warm_cache_never_rea
     run_ok(env.cmd().args(["-p", "role", "--format", "env"]));
     let missing = env.root().join("missing.pem");
     let not_pem = env.write_file("not.pem", "just some text\n");
+    let fifo = env.root().join("fifo.pem");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let bad_pem = env.write_file(
         "bad.pem",
         "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
@@ -198,7 +206,8 @@ fn a_bundle_that_cannot_be_used_is_one_line_naming_it_and_a_warm_cache_never_rea
         (&missing, "No such file or directory"),
         (&not_pem, "no PEM certificate"),
         (&bad_pem, "certificate 1 is not usable"),
-        (&env.root().to_path_buf(), "Is a directory"),
+        (&env.root().to_path_buf(), "it is a directory"),
+        (&fifo, "not a regular file"),
     ] {
         env.set_var("AWS_CA_BUNDLE", path.to_str().unwrap());
         // Served from the cache: the bundle is not read, nothing fails.
