@@ -68,4 +68,39 @@ put("cache_read", json.dumps({"version": 1, "mfa_serial": "arn:aws:iam::1:mfa/u"
                               "profiles": ["ops", "base"]}).encode())
 put("cache_read", json.dumps({"version": 1, "access_key_id": "AKIAFAKE", "user_arn": None,
                               "devices": ["arn:aws:iam::1:mfa/u"], "chosen": None}).encode())
+# sts_answer: `DATE \n OP BODY` (OP: 0 AssumeRole, 1 GetSessionToken, 2 web identity,
+# 3 GetFederationToken, 4 sso:GetRoleCredentials).
+NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+
+def sts_body(action, key="ASIAFAKE", secret="fake-secret", token="fake-token",
+             expiration="2026-11-28T19:00:00Z"):
+    creds = (f"<Credentials><AccessKeyId>{key}</AccessKeyId><SecretAccessKey>{secret}"
+             f"</SecretAccessKey><SessionToken>{token}</SessionToken><Expiration>{expiration}"
+             f"</Expiration></Credentials>")
+    return (f'<{action}Response xmlns="{NS}"><{action}Result>{creds}</{action}Result>'
+            f"<ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></{action}Response>").encode()
+
+
+def sts_seed(date, op, body):
+    put("sts_answer", date.encode() + b"\n" + bytes([op]) + body)
+
+
+now = "Sun, 29 Nov 2026 23:00:00 GMT"
+actions = ["AssumeRole", "GetSessionToken", "AssumeRoleWithWebIdentity", "GetFederationToken"]
+for op, action in enumerate(actions):
+    sts_seed(now, op, sts_body(action))
+    sts_seed("Fri, 31 Dec 9999 23:59:59 GMT", op, sts_body(action))
+    sts_seed(now, op, sts_body(action, key="", secret="", token=""))
+    sts_seed(now, op, sts_body(action, expiration="9999-12-31T23:59:59Z"))
+    sts_seed(now, op, sts_body(action, expiration="99999999999999999999"))
+sts_seed("Mon, 01 Jan 0001 00:00:00 GMT", 0, sts_body("AssumeRole"))
+sts_seed("not a date", 1, sts_body("GetSessionToken", expiration="1e300"))
+for exp in [1795000000000, 0, -1, 9223372036854775807, -9223372036854775808, 1e30]:
+    role = {"roleCredentials": {"accessKeyId": "ASIAFAKE", "secretAccessKey": "fake-secret",
+                                "sessionToken": "fake-token", "expiration": exp}}
+    sts_seed(now, 4, json.dumps(role).encode())
+sts_seed(now, 4, json.dumps({"roleCredentials": {"accessKeyId": "", "secretAccessKey": "",
+                                                 "sessionToken": "",
+                                                 "expiration": 1795000000000}}).encode())
 print("seeded", root / "corpus")

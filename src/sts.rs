@@ -5,9 +5,18 @@
 //! Calls fail fast: a few quick retries for throttling and 5xx, short connect timeouts, and an
 //! optional overall budget (the prompt hook's `AWSDO_HOOK_TIMEOUT`) that time spent at an MFA
 //! prompt does not count against.
+//!
+//! Every HTTPS call goes through one transport set up as the AWS CLI sets up its own
+//! (`Transport`): the system roots plus the PEM certificates of `AWS_CA_BUNDLE` (else the
+//! profile's `ca_bundle`, else `REQUESTS_CA_BUNDLE`), and the proxy of `HTTPS_PROXY` /
+//! `HTTP_PROXY` unless `NO_PROXY` names the host. Every response body is read through a cap
+//! (`MAX_BODY`), and every answer that carries credentials is checked before it is used
+//! (`checked_credentials`): no empty key, an expiry that exists and is not absurd.
 
 use std::cell::{Cell, OnceCell};
 use std::future::Future;
+use std::io::Read;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,11 +26,20 @@ use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::date_time::{DateTime, Format};
 use time::OffsetDateTime;
@@ -56,11 +74,177 @@ impl Endpoints {
     }
 }
 
+/// The largest response body awsdo reads, in bytes (4 MiB). STS, IAM, SSO and the console
+/// federation endpoint answer in a few kilobytes; a larger body is refused while it is being
+/// read (whatever its `Content-Length` says), with one line, so a hostile or broken endpoint
+/// cannot make awsdo hold it in memory.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// The largest CA bundle awsdo reads, in bytes (16 MiB; the whole Mozilla store is ~200 KiB).
+pub const MAX_CA_BUNDLE: u64 = 16 * 1024 * 1024;
+
+/// The largest clock difference with STS awsdo believes, in seconds (one day). A `Date` header
+/// further from the local clock than this is a broken or hostile answer, not a clock: it is
+/// ignored (with a debug line) instead of moving every expiry judgement by years.
+pub const MAX_CLOCK_SKEW: i64 = 24 * 3600;
+
+/// The furthest expiry awsdo accepts in an answer, from the local clock (7 days). STS sessions
+/// last at most 36 hours (GetSessionToken), SSO role credentials 12; an `Expiration` beyond
+/// this is refused rather than cached as good for years.
+pub const MAX_EXPIRY_AHEAD: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A CA bundle to trust besides the system roots, and where its path came from (for errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaBundle {
+    /// The PEM file.
+    pub path: PathBuf,
+    /// Where the path was set: `AWS_CA_BUNDLE`, `ca_bundle of profile "dev" in ~/.aws/config`.
+    pub origin: String,
+}
+
+/// Trust and proxy settings for every HTTPS call of a run, read as the AWS CLI (botocore with
+/// urllib3) reads them; see `Transport::from_env`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transport {
+    /// PEM certificates added to the system roots.
+    pub ca_bundle: Option<CaBundle>,
+    /// The proxy for `https://` URLs and the variable that set it.
+    pub https_proxy: Option<(String, String)>,
+    /// The proxy for `http://` URLs (endpoint overrides, test stand-ins) and its variable.
+    pub http_proxy: Option<(String, String)>,
+    /// Hosts reached directly: comma-separated names (a name also covers its subdomains), IP
+    /// addresses or networks, or `*` for all.
+    pub no_proxy: Option<String>,
+}
+
+impl Transport {
+    /// The settings from the environment and the selected profile's `ca_bundle`, with the AWS
+    /// CLI's precedence: `AWS_CA_BUNDLE`, else the profile's `ca_bundle`, else
+    /// `REQUESTS_CA_BUNDLE` (botocore `session.create_client` and `endpoint._get_verify_value`).
+    /// Proxies follow Python's `urllib.request.getproxies`, which botocore uses: for each of
+    /// `https_proxy`, `http_proxy`, `no_proxy` the lowercase variable wins over the uppercase
+    /// one, an empty value counts as unset, `HTTP_PROXY` is ignored when `REQUEST_METHOD` is
+    /// set (a CGI environment), and `ALL_PROXY` is not used (botocore picks the proxy by the
+    /// URL's scheme). A proxy without a scheme (`proxy:3128`) means `http://proxy:3128`.
+    pub fn from_env(
+        get: &dyn Fn(&str) -> Option<String>,
+        profile_ca_bundle: Option<CaBundle>,
+    ) -> Transport {
+        let nonempty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let ca_bundle = nonempty("AWS_CA_BUNDLE")
+            .map(|p| CaBundle {
+                path: p.into(),
+                origin: "AWS_CA_BUNDLE".to_owned(),
+            })
+            .or(profile_ca_bundle)
+            .or_else(|| {
+                nonempty("REQUESTS_CA_BUNDLE").map(|p| CaBundle {
+                    path: p.into(),
+                    origin: "REQUESTS_CA_BUNDLE".to_owned(),
+                })
+            });
+        let pick = |lower: &str, upper: &str| -> Option<(String, String)> {
+            match get(lower) {
+                Some(v) if v.trim().is_empty() => None,
+                Some(v) => Some((lower.to_owned(), v.trim().to_owned())),
+                None => nonempty(upper).map(|v| (upper.to_owned(), v.trim().to_owned())),
+            }
+        };
+        let http_proxy = if get("REQUEST_METHOD").is_some() {
+            None
+        } else {
+            pick("http_proxy", "HTTP_PROXY")
+        };
+        Transport {
+            ca_bundle,
+            https_proxy: pick("https_proxy", "HTTPS_PROXY"),
+            http_proxy,
+            no_proxy: pick("no_proxy", "NO_PROXY").map(|(_, v)| v),
+        }
+    }
+
+    /// The proxy configuration for the connector. One proxy serves both schemes when both
+    /// variables agree; otherwise `https://` URLs (every AWS endpoint) get theirs and `http://`
+    /// URLs get theirs only when no HTTPS proxy is set.
+    fn proxy_config(&self) -> anyhow::Result<ProxyConfig> {
+        type Make = fn(String) -> Result<ProxyConfig, aws_smithy_http_client::proxy::ProxyError>;
+        let parse = |(var, url): &(String, String), make: Make| -> anyhow::Result<ProxyConfig> {
+            let url = if url.contains("://") {
+                url.clone()
+            } else {
+                format!("http://{url}")
+            };
+            // The parse error never repeats the URL, which may hold a password.
+            let config =
+                make(url).map_err(|e| anyhow::anyhow!("could not use the proxy in {var}: {e}"))?;
+            Ok(match &self.no_proxy {
+                Some(rules) => config.no_proxy(rules),
+                None => config,
+            })
+        };
+        match (&self.https_proxy, &self.http_proxy) {
+            (Some(s), Some(h)) if s.1 == h.1 => parse(s, ProxyConfig::all::<String>),
+            (Some(s), _) => parse(s, ProxyConfig::https::<String>),
+            (None, Some(h)) => parse(h, ProxyConfig::http::<String>),
+            (None, None) => Ok(ProxyConfig::disabled()),
+        }
+    }
+}
+
+/// The bundle's PEM certificates, checked: a missing, unreadable, oversized or non-PEM file, or
+/// one with a certificate that cannot be a trust anchor, is a one-line error naming it.
+pub fn read_ca_bundle(bundle: &CaBundle) -> anyhow::Result<Vec<u8>> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let name = format!("{} ({})", bundle.path.display(), bundle.origin);
+    let fail = |why: String| anyhow::anyhow!("could not read the CA bundle {name}: {why}");
+    // Only a regular file: opening a FIFO would wait for a writer, with no deadline.
+    let meta = std::fs::metadata(&bundle.path).map_err(|e| fail(io_reason(&e)))?;
+    if meta.is_dir() {
+        return Err(fail("it is a directory, not a PEM file".to_owned()));
+    }
+    if !meta.is_file() {
+        return Err(fail("not a regular file".to_owned()));
+    }
+    let file = std::fs::File::open(&bundle.path).map_err(|e| fail(io_reason(&e)))?;
+    let mut pem = Vec::new();
+    file.take(MAX_CA_BUNDLE + 1)
+        .read_to_end(&mut pem)
+        .map_err(|e| fail(io_reason(&e)))?;
+    if pem.len() as u64 > MAX_CA_BUNDLE {
+        return Err(fail(format!(
+            "larger than {} MiB",
+            MAX_CA_BUNDLE / 1024 / 1024
+        )));
+    }
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(format!("not a PEM file ({})", one_line(&e.to_string()))))?;
+    if certs.is_empty() {
+        return Err(fail(
+            "no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)".to_owned(),
+        ));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for (i, cert) in certs.into_iter().enumerate() {
+        roots
+            .add(cert)
+            .map_err(|e| fail(format!("certificate {} is not usable: {e}", i + 1)))?;
+    }
+    Ok(pem)
+}
+
 /// The network side of one run: a runtime and clients made on first use.
 pub struct Net {
     endpoints: Endpoints,
+    transport: Transport,
+    /// The profile the run is for, named in errors about the answers.
+    profile: Option<String>,
     runtime: OnceCell<tokio::runtime::Runtime>,
-    /// The one HTTP client (TLS roots, connection pool) every SDK client of the run shares.
+    /// The TLS roots (system plus CA bundle), read on the first network call.
+    tls: OnceCell<TlsContext>,
+    /// The one HTTP client (TLS roots, proxy, connection pool, body cap) every SDK client of
+    /// the run shares.
     http: OnceCell<SharedHttpClient>,
     skew: SkewProbe,
     /// Time left for network calls, when bounded.
@@ -83,11 +267,34 @@ impl Net {
     pub fn new(endpoints: Endpoints, budget: Option<Duration>) -> Net {
         Net {
             endpoints,
+            transport: Transport::default(),
+            profile: None,
             runtime: OnceCell::new(),
+            tls: OnceCell::new(),
             http: OnceCell::new(),
             skew: SkewProbe::default(),
             budget: Cell::new(budget),
         }
+    }
+
+    /// The same, with these trust and proxy settings. Nothing is read here: the CA bundle is
+    /// read on the first network call, so a run served from the cache never touches it.
+    pub fn with_transport(mut self, transport: Transport) -> Net {
+        self.transport = transport;
+        self
+    }
+
+    /// The same, sending every SDK call through `client` (wrapped in the body cap) instead of
+    /// the transport's: for fuzzing the handling of answers without a network.
+    pub fn with_http_client(self, client: SharedHttpClient) -> Net {
+        let _ = self.http.set(SharedHttpClient::new(CappedClient(client)));
+        self
+    }
+
+    /// The same, naming `profile` in errors about the answers.
+    pub fn for_profile(mut self, profile: &str) -> Net {
+        self.profile = Some(profile.to_owned());
+        self
     }
 
     /// Seconds STS's (or SSO's) clock was ahead of ours (negative: behind) in the last answer
@@ -131,23 +338,49 @@ impl Net {
         result
     }
 
+    /// The run's TLS roots: the system's plus the CA bundle's, read once, on first use.
+    fn tls(&self) -> anyhow::Result<TlsContext> {
+        if let Some(t) = self.tls.get() {
+            return Ok(t.clone());
+        }
+        let mut store = TrustStore::default();
+        if let Some(bundle) = &self.transport.ca_bundle {
+            store.add_pem_certificate(read_ca_bundle(bundle)?);
+            crate::log::debug(&format!(
+                "trusting the CA bundle {} ({}) besides the system roots",
+                bundle.path.display(),
+                bundle.origin
+            ));
+        }
+        let tls = TlsContext::builder()
+            .with_trust_store(store)
+            .build()
+            .map_err(|e| anyhow::anyhow!("could not set up TLS: {}", io_reason(&e)))?;
+        Ok(self.tls.get_or_init(|| tls).clone())
+    }
+
     /// The run's HTTP client, built on first use: a chain's calls then share one TLS setup
-    /// and reuse one connection instead of each SDK client building its own.
-    fn http_client(&self) -> SharedHttpClient {
-        self.http.get_or_init(https_client).clone()
+    /// and reuse one connection instead of each SDK client building its own. Errors when the
+    /// CA bundle or a proxy variable cannot be used.
+    fn http_client(&self) -> anyhow::Result<SharedHttpClient> {
+        if let Some(c) = self.http.get() {
+            return Ok(c.clone());
+        }
+        let client = https_client(self.tls()?, self.transport.proxy_config()?);
+        Ok(self.http.get_or_init(|| client).clone())
     }
 
     fn sdk_config(
         &self,
         creds: Option<&Credentials>,
         region: &str,
-    ) -> aws_sdk_sts::config::Builder {
+    ) -> anyhow::Result<aws_sdk_sts::config::Builder> {
         let mut b = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region.to_owned()))
             .retry_config(retry_config())
             .timeout_config(timeout_config())
-            .http_client(self.http_client())
+            .http_client(self.http_client()?)
             .interceptor(self.skew.clone());
         if let Some(c) = creds {
             b = b.credentials_provider(sdk_credentials(c));
@@ -155,11 +388,32 @@ impl Net {
         if let Some(url) = &self.endpoints.sts {
             b = b.endpoint_url(url);
         }
-        b
+        Ok(b)
     }
 
-    fn sts(&self, creds: Option<&Credentials>, region: &str) -> aws_sdk_sts::Client {
-        aws_sdk_sts::Client::from_conf(self.sdk_config(creds, region).build())
+    fn sts(
+        &self,
+        creds: Option<&Credentials>,
+        region: &str,
+    ) -> anyhow::Result<aws_sdk_sts::Client> {
+        Ok(aws_sdk_sts::Client::from_conf(
+            self.sdk_config(creds, region)?.build(),
+        ))
+    }
+
+    /// `creds` from the answer to `what`, refused when a key is empty or the expiry is missing
+    /// or absurd (see `checked_credentials`); the error names the run's profile.
+    fn checked(&self, what: &str, creds: Credentials) -> anyhow::Result<Credentials> {
+        checked_credentials(creds, OffsetDateTime::now_utc())
+            .map_err(|why| anyhow::anyhow!("could not {what}{}: {why}", self.profile_label()))
+    }
+
+    /// ` for profile "NAME"` when the run's profile is known, else nothing.
+    fn profile_label(&self) -> String {
+        self.profile
+            .as_ref()
+            .map(|p| format!(" for profile {p:?}"))
+            .unwrap_or_default()
     }
 
     /// GetSessionToken for long-lived keys, with an MFA device and code when given.
@@ -170,7 +424,7 @@ impl Net {
         duration: Duration,
         mfa: Option<(&str, &str)>,
     ) -> anyhow::Result<Credentials> {
-        let client = self.sts(Some(creds), region);
+        let client = self.sts(Some(creds), region)?;
         self.call("call sts:GetSessionToken", async move {
             let mut req = client
                 .get_session_token()
@@ -186,6 +440,7 @@ impl Net {
                 .map(from_sts)
                 .context("sts:GetSessionToken returned no credentials")
         })
+        .and_then(|c| self.checked("call sts:GetSessionToken", c))
     }
 
     /// AssumeRole with `creds`.
@@ -195,7 +450,7 @@ impl Net {
         region: &str,
         req: &AssumeRole<'_>,
     ) -> anyhow::Result<Credentials> {
-        let client = self.sts(Some(creds), region);
+        let client = self.sts(Some(creds), region)?;
         let what = format!("assume role {}", req.role_arn);
         self.call(&what.clone(), async move {
             let mut call = client
@@ -216,6 +471,7 @@ impl Net {
                 .map(from_sts)
                 .context("sts:AssumeRole returned no credentials")
         })
+        .and_then(|c| self.checked(&format!("assume role {}", req.role_arn), c))
     }
 
     /// AssumeRoleWithWebIdentity (unsigned: the token is the proof).
@@ -227,7 +483,7 @@ impl Net {
         token: &str,
         duration: Option<Duration>,
     ) -> anyhow::Result<Credentials> {
-        let client = self.sts(None, region);
+        let client = self.sts(None, region)?;
         let what = format!("assume role {role_arn} with a web identity");
         self.call(&what.clone(), async move {
             let mut call = client
@@ -243,6 +499,7 @@ impl Net {
                 .map(from_sts)
                 .context("sts:AssumeRoleWithWebIdentity returned no credentials")
         })
+        .and_then(|c| self.checked(&format!("assume role {role_arn} with a web identity"), c))
     }
 
     /// GetFederationToken with long-lived keys: the only session the console federation
@@ -255,7 +512,7 @@ impl Net {
         name: &str,
         duration: Option<Duration>,
     ) -> anyhow::Result<Credentials> {
-        let client = self.sts(Some(creds), region);
+        let client = self.sts(Some(creds), region)?;
         self.call("call sts:GetFederationToken", async move {
             let policy = aws_sdk_sts::types::PolicyDescriptorType::builder()
                 .arn("arn:aws:iam::aws:policy/AdministratorAccess")
@@ -272,20 +529,23 @@ impl Net {
                 .map(from_sts)
                 .context("sts:GetFederationToken returned no credentials")
         })
+        .and_then(|c| self.checked("call sts:GetFederationToken", c))
     }
 
-    /// A plain HTTPS (or, for tests, HTTP) GET through the SDK's own connector and TLS
-    /// roots: status and body. For the console federation endpoint, which is not an SDK
-    /// service. The URL may hold a short-lived token, so errors do not repeat it.
+    /// A plain HTTPS (or, for tests, HTTP) GET through the run's transport (the same TLS
+    /// roots, proxy and body cap as the SDK clients): status and body. For the console
+    /// federation endpoint, which is not an SDK service. The URL may hold a short-lived token,
+    /// so errors do not repeat it.
     pub fn http_get(&self, what: &str, url: &str) -> anyhow::Result<(u16, Vec<u8>)> {
-        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-        use aws_smithy_runtime_api::client::http::HttpConnector;
         let req = aws_smithy_runtime_api::http::Request::get(url)
             .map_err(|_| anyhow::anyhow!("could not {what}: invalid URL"))?;
+        let conn = Capped(connector(
+            self.tls()?,
+            self.transport.proxy_config()?,
+            None,
+            None,
+        ));
         self.call(what, async move {
-            let conn = aws_smithy_http_client::Connector::builder()
-                .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-                .build();
             let fetch = async {
                 let resp = conn
                     .call(req)
@@ -307,7 +567,7 @@ impl Net {
 
     /// The ARN of the identity behind `creds`.
     pub fn caller_arn(&self, creds: &Credentials, region: &str) -> anyhow::Result<String> {
-        let client = self.sts(Some(creds), region);
+        let client = self.sts(Some(creds), region)?;
         self.call("call sts:GetCallerIdentity", async move {
             let out = client
                 .get_caller_identity()
@@ -327,7 +587,7 @@ impl Net {
             .region(aws_sdk_iam::config::Region::new(GLOBAL_REGION))
             .retry_config(retry_config())
             .timeout_config(timeout_config())
-            .http_client(self.http_client())
+            .http_client(self.http_client()?)
             .credentials_provider(sdk_credentials(creds));
         if let Some(url) = &self.endpoints.iam {
             b = b.endpoint_url(url);
@@ -361,7 +621,7 @@ impl Net {
             .region(aws_sdk_sso::config::Region::new(sso_region.to_owned()))
             .retry_config(retry_config())
             .timeout_config(timeout_config())
-            .http_client(self.http_client())
+            .http_client(self.http_client()?)
             .interceptor(self.skew.clone());
         if let Some(url) = &self.endpoints.sso {
             b = b.endpoint_url(url);
@@ -384,8 +644,15 @@ impl Net {
                 access_key_id: rc.access_key_id().unwrap_or_default().to_owned(),
                 secret_access_key: rc.secret_access_key().unwrap_or_default().to_owned(),
                 session_token: rc.session_token().map(str::to_owned),
+                // Milliseconds since the epoch; out of range is no expiry, refused below.
                 expiration: OffsetDateTime::from_unix_timestamp(rc.expiration() / 1000).ok(),
             })
+        })
+        .and_then(|c| {
+            self.checked(
+                &format!("get SSO role credentials for {account_id}/{role_name}"),
+                c,
+            )
         })
     }
 
@@ -396,26 +663,46 @@ impl Net {
         } else {
             "get credentials from EC2 instance metadata"
         };
+        // The providers get the run's TLS roots and body cap. Proxies as botocore has them:
+        // instance metadata calls go through the environment's proxy (NO_PROXY exempts them),
+        // container endpoint calls never do (botocore's ContainerMetadataFetcher).
+        let client = if ecs {
+            https_client(self.tls()?, ProxyConfig::disabled())
+        } else {
+            self.http_client()?
+        };
+        let config =
+            aws_config::provider_config::ProviderConfig::without_region().with_http_client(client);
         self.call(what, async move {
             let got = if ecs {
                 aws_config::ecs::EcsCredentialsProvider::builder()
+                    .configure(&config)
                     .build()
                     .provide_credentials()
                     .await
             } else {
                 aws_config::imds::credentials::ImdsCredentialsProvider::builder()
+                    .configure(&config)
                     .build()
                     .provide_credentials()
                     .await
             };
-            let c = got.map_err(|e| anyhow::anyhow!("could not {what}: {e}"))?;
+            let c = got.map_err(|e| {
+                let why = match io_reason(&e) {
+                    inner if inner == e.to_string() => inner,
+                    inner => format!("{e}: {inner}"),
+                };
+                anyhow::anyhow!("could not {what}{}: {why}", self.profile_label())
+            })?;
             Ok(Credentials {
                 access_key_id: c.access_key_id().to_owned(),
                 secret_access_key: c.secret_access_key().to_owned(),
                 session_token: c.session_token().map(str::to_owned),
-                expiration: c.expiry().map(OffsetDateTime::from),
+                // Out of range is no expiry, refused below (`From` would panic).
+                expiration: c.expiry().and_then(offset_from_system),
             })
         })
+        .and_then(|c| self.checked(what, c))
     }
 }
 
@@ -436,29 +723,140 @@ impl Intercept for SkewProbe {
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let date = context.response().headers().get("date");
-        if let Some(server) = date.and_then(|d| DateTime::from_str(d, Format::HttpDate).ok()) {
-            let skew = server.secs() - OffsetDateTime::now_utc().unix_timestamp();
+        if let Some(skew) = date.and_then(|d| skew_from_date(d, OffsetDateTime::now_utc())) {
             *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(skew);
         }
         Ok(())
     }
 }
 
-/// What the SDK builds for each client by default (rustls with aws-lc, the proxy from the
-/// environment), built here once so that every client of the run shares it.
-fn https_client() -> SharedHttpClient {
-    use aws_smithy_http_client::proxy::ProxyConfig;
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
-        let mut b = aws_smithy_http_client::Connector::builder()
-            .tls_provider(Provider::Rustls(CryptoMode::AwsLc));
-        b.set_connector_settings(settings.cloned());
-        if let Some(c) = components {
-            b.set_sleep_impl(c.sleep_impl());
+/// How far (seconds, positive: ahead) the clock of an answer's `Date` header (an HTTP date)
+/// is from `now`; `None` when the header does not parse, or when the difference is beyond
+/// `MAX_CLOCK_SKEW` (logged: such a header is broken, not a clock to trust).
+pub fn skew_from_date(date: &str, now: OffsetDateTime) -> Option<i64> {
+    let server = DateTime::from_str(date, Format::HttpDate).ok()?;
+    let skew = server.secs().checked_sub(now.unix_timestamp());
+    match skew {
+        Some(s) if s.checked_abs().is_some_and(|a| a <= MAX_CLOCK_SKEW) => Some(s),
+        _ => {
+            crate::log::debug(&format!(
+                "ignoring the Date header {date:?}: more than {MAX_CLOCK_SKEW}s from the local clock"
+            ));
+            None
         }
-        b.set_proxy_config(Some(ProxyConfig::from_env()));
-        b.build()
-    })
+    }
+}
+
+/// `t` as an `OffsetDateTime` (UTC), `None` when out of its range (beyond year 9999).
+fn offset_from_system(t: std::time::SystemTime) -> Option<OffsetDateTime> {
+    let secs = match t.duration_since(std::time::SystemTime::UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).ok()?,
+        Err(before) => i64::try_from(before.duration().as_secs())
+            .ok()?
+            .checked_neg()?,
+    };
+    OffsetDateTime::from_unix_timestamp(secs).ok()
+}
+
+/// Refuse credentials from an answer that cannot be real: an empty access key id, secret key
+/// or session token (every STS, SSO and instance/container answer carries all three), a
+/// missing expiry, or one more than `MAX_EXPIRY_AHEAD` after `now`. The reason names the field
+/// and never a secret.
+pub fn checked_credentials(c: Credentials, now: OffsetDateTime) -> anyhow::Result<Credentials> {
+    for (field, value) in [
+        ("AccessKeyId", Some(c.access_key_id.as_str())),
+        ("SecretAccessKey", Some(c.secret_access_key.as_str())),
+        ("SessionToken", c.session_token.as_deref()),
+    ] {
+        anyhow::ensure!(
+            value.is_some_and(|v| !v.trim().is_empty()),
+            "the answer has an empty {field}"
+        );
+    }
+    let Some(expiration) = c.expiration else {
+        anyhow::bail!("the answer has no valid Expiration");
+    };
+    let latest =
+        now.checked_add(time::Duration::try_from(MAX_EXPIRY_AHEAD).unwrap_or(time::Duration::MAX));
+    anyhow::ensure!(
+        latest.is_none_or(|l| expiration <= l),
+        "the answer's Expiration ({}) is more than {} days away",
+        crate::creds::format_utc(expiration).unwrap_or_else(|_| "out of range".to_owned()),
+        MAX_EXPIRY_AHEAD.as_secs() / 86400
+    );
+    Ok(c)
+}
+
+/// The connector every call goes through: rustls with aws-lc (the SDK's default), the run's
+/// TLS roots and proxy, and the SDK's connector settings (timeouts) and sleep when given.
+fn connector(
+    tls: TlsContext,
+    proxy: ProxyConfig,
+    settings: Option<&HttpConnectorSettings>,
+    components: Option<&RuntimeComponents>,
+) -> aws_smithy_http_client::Connector {
+    let mut b = aws_smithy_http_client::Connector::builder()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(tls);
+    b.set_connector_settings(settings.cloned());
+    if let Some(c) = components {
+        b.set_sleep_impl(c.sleep_impl());
+    }
+    b.set_proxy_config(Some(proxy));
+    b.build()
+}
+
+/// The run's HTTP client, built once so that every SDK client of the run shares it (one TLS
+/// setup, one connection pool), with every response body capped at `MAX_BODY`.
+fn https_client(tls: TlsContext, proxy: ProxyConfig) -> SharedHttpClient {
+    let inner = aws_smithy_http_client::Builder::new().build_with_connector_fn(
+        move |settings, components| connector(tls.clone(), proxy.clone(), settings, components),
+    );
+    SharedHttpClient::new(CappedClient(inner))
+}
+
+/// An HTTP client whose connectors cap response bodies (`Capped`).
+#[derive(Debug)]
+struct CappedClient(SharedHttpClient);
+
+impl HttpClient for CappedClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(Capped(self.0.http_connector(settings, components)))
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_base_client_config(components, cfg)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// A connector whose responses' bodies fail once more than `MAX_BODY` bytes have arrived
+/// (`http_body_util::Limited`), whatever the `Content-Length` header claims.
+#[derive(Debug)]
+struct Capped<C>(C);
+
+impl<C: HttpConnector> HttpConnector for Capped<C> {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let fut = self.0.call(request);
+        HttpConnectorFuture::new(async move {
+            let resp = fut.await?;
+            Ok(resp
+                .map(|body| SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_BODY))))
+        })
+    }
 }
 
 fn retry_config() -> RetryConfig {
@@ -508,7 +906,7 @@ fn from_sts(c: &aws_sdk_sts::types::Credentials) -> Credentials {
 fn describe<E, R>(what: &str, err: SdkError<E, R>) -> anyhow::Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match &err {
         SdkError::ServiceError(service) => {
@@ -543,13 +941,29 @@ where
     }
 }
 
-/// The innermost cause of an error, on one line.
-fn io_reason(err: &dyn std::error::Error) -> String {
-    let mut cur: &dyn std::error::Error = err;
-    while let Some(next) = cur.source() {
-        cur = next;
+/// The innermost cause of an error, on one line; a body over the cap and a certificate the
+/// roots do not trust are said in words that name the limit and the fix.
+fn io_reason(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = err;
+    loop {
+        if cur.is::<http_body_util::LengthLimitError>() {
+            return format!(
+                "the answer is larger than {} MiB, awsdo's limit for a response",
+                MAX_BODY / 1024 / 1024
+            );
+        }
+        match cur.source() {
+            Some(next) => cur = next,
+            None => break,
+        }
     }
-    one_line(&cur.to_string())
+    let reason = one_line(&cur.to_string());
+    if reason.contains("invalid peer certificate") {
+        return format!(
+            "{reason}; if a TLS-inspecting proxy or a private CA signs the endpoint's certificate, set AWS_CA_BUNDLE (or ca_bundle in the profile) to its CA's PEM file"
+        );
+    }
+    reason
 }
 
 fn one_line(s: &str) -> String {
@@ -581,6 +995,184 @@ mod tests {
             .build()
             .unwrap()
             .block_on(f)
+    }
+
+    /// A self-signed CA made with `openssl req -x509` for these tests only (its key is gone).
+    const TEST_CA: &str = "-----BEGIN CERTIFICATE-----\n\
+MIIBoTCCAUegAwIBAgIUPnoqwoTNzqPMPhbqgOt5P19tp+AwCgYIKoZIzj0EAwIw\n\
+HTEbMBkGA1UEAwwSYXdzZG8gdW5pdCB0ZXN0IENBMCAXDTI2MTEzMDAwMjMzMVoY\n\
+DzIxMjYxMTA2MDAyMzMxWjAdMRswGQYDVQQDDBJhd3NkbyB1bml0IHRlc3QgQ0Ew\n\
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATqJGxIQsm4j5EbjtLNXv3QSz9poczf\n\
+63uKywwR6oHqA5Wfbjl+yCZod0gFBf+gD1ioqHhZxa3gQtH54KbchPMao2MwYTAd\n\
+BgNVHQ4EFgQUH9ebJgXERiO7qooV+QhHQN/2HacwHwYDVR0jBBgwFoAUH9ebJgXE\n\
+RiO7qooV+QhHQN/2HacwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAgQw\n\
+CgYIKoZIzj0EAwIDSAAwRQIhAP5RnpAXm470/X6YReiH+J/H2Nn4K03p7z0NiDB+\n\
+AfUwAiB7/Wg1kV1EIc6t+PT1iIe3uobPuODxwgUl5/K88xK1DA==\n\
+-----END CERTIFICATE-----\n";
+
+    fn env_of<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_ca_bundle_follows_the_aws_cli_precedence() {
+        let profile = CaBundle {
+            path: "/p.pem".into(),
+            origin: "ca_bundle of profile \"dev\"".to_owned(),
+        };
+        let t = Transport::from_env(
+            &env_of(&[
+                ("AWS_CA_BUNDLE", "/env.pem"),
+                ("REQUESTS_CA_BUNDLE", "/r.pem"),
+            ]),
+            Some(profile.clone()),
+        );
+        assert_eq!(t.ca_bundle.unwrap().origin, "AWS_CA_BUNDLE");
+        let t = Transport::from_env(
+            &env_of(&[("AWS_CA_BUNDLE", ""), ("REQUESTS_CA_BUNDLE", "/r.pem")]),
+            Some(profile.clone()),
+        );
+        assert_eq!(t.ca_bundle, Some(profile));
+        let t = Transport::from_env(&env_of(&[("REQUESTS_CA_BUNDLE", "/r.pem")]), None);
+        assert_eq!(t.ca_bundle.unwrap().origin, "REQUESTS_CA_BUNDLE");
+        assert_eq!(
+            Transport::from_env(&env_of(&[]), None),
+            Transport::default()
+        );
+    }
+
+    #[test]
+    fn proxies_follow_python_urllib() {
+        let t = Transport::from_env(
+            &env_of(&[
+                ("HTTPS_PROXY", "http://upper:1"),
+                ("https_proxy", "http://lower:2"),
+                ("HTTP_PROXY", "plain:3"),
+                ("NO_PROXY", "a.example"),
+                ("no_proxy", "b.example"),
+                ("ALL_PROXY", "http://all:4"),
+            ]),
+            None,
+        );
+        assert_eq!(
+            t.https_proxy,
+            Some(("https_proxy".to_owned(), "http://lower:2".to_owned()))
+        );
+        assert_eq!(
+            t.http_proxy,
+            Some(("HTTP_PROXY".to_owned(), "plain:3".to_owned()))
+        );
+        assert_eq!(t.no_proxy.as_deref(), Some("b.example"));
+        assert!(t.proxy_config().is_ok());
+        // An empty lowercase variable unsets the proxy; CGI ignores HTTP_PROXY.
+        let t = Transport::from_env(
+            &env_of(&[
+                ("HTTPS_PROXY", "http://upper:1"),
+                ("https_proxy", ""),
+                ("HTTP_PROXY", "http://p:3"),
+                ("REQUEST_METHOD", "GET"),
+            ]),
+            None,
+        );
+        assert_eq!((t.https_proxy, t.http_proxy), (None, None));
+        // A proxy URL that cannot be used names its variable.
+        let t = Transport::from_env(&env_of(&[("HTTPS_PROXY", "ftp://user:pw@p:1")]), None);
+        let err = t.proxy_config().unwrap_err().to_string();
+        assert!(
+            err.starts_with("could not use the proxy in HTTPS_PROXY: "),
+            "{err}"
+        );
+        assert!(!err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn the_bundle_adds_to_the_system_roots() {
+        let dir = std::env::temp_dir().join(format!("awsdo-unit-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, TEST_CA).unwrap();
+        let bundle = CaBundle {
+            path: path.clone(),
+            origin: "AWS_CA_BUNDLE".to_owned(),
+        };
+        assert_eq!(read_ca_bundle(&bundle).unwrap(), TEST_CA.as_bytes());
+        let net = Net::new(Endpoints::default(), None).with_transport(Transport {
+            ca_bundle: Some(bundle),
+            ..Transport::default()
+        });
+        // The trust store keeps the platform's roots and adds the bundle's certificate.
+        let shown = format!("{:?}", net.tls().unwrap());
+        assert!(shown.contains("enable_native_roots: true"), "{shown}");
+        assert!(shown.contains("custom_certs: [CertificatePEM("), "{shown}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_skew_beyond_a_day_is_ignored() {
+        let now = OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+        // 1_795_000_000 is Wed, 18 Nov 2026 11:06:40 GMT.
+        assert_eq!(
+            skew_from_date("Wed, 18 Nov 2026 11:06:40 GMT", now),
+            Some(0)
+        );
+        assert_eq!(
+            skew_from_date("Wed, 18 Nov 2026 12:06:40 GMT", now),
+            Some(3600)
+        );
+        assert_eq!(skew_from_date("Fri, 31 Dec 9999 23:59:59 GMT", now), None);
+        assert_eq!(skew_from_date("Mon, 01 Jan 0001 00:00:00 GMT", now), None);
+        assert_eq!(skew_from_date("not a date", now), None);
+        let edge = OffsetDateTime::from_unix_timestamp(1_795_000_000 + MAX_CLOCK_SKEW).unwrap();
+        assert_eq!(
+            skew_from_date("Wed, 18 Nov 2026 11:06:40 GMT", edge),
+            Some(-MAX_CLOCK_SKEW)
+        );
+    }
+
+    #[test]
+    fn credentials_with_an_empty_key_or_an_absurd_expiry_are_refused() {
+        let now = OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+        let good = Credentials {
+            access_key_id: "ASIAFAKE".to_owned(),
+            secret_access_key: "fake-secret".to_owned(),
+            session_token: Some("fake-token".to_owned()),
+            expiration: Some(now + time::Duration::hours(1)),
+        };
+        assert!(checked_credentials(good.clone(), now).is_ok());
+        let why = |c: Credentials| checked_credentials(c, now).unwrap_err().to_string();
+        let mut c = good.clone();
+        c.access_key_id.clear();
+        assert_eq!(why(c), "the answer has an empty AccessKeyId");
+        let mut c = good.clone();
+        c.secret_access_key = " ".to_owned();
+        assert_eq!(why(c), "the answer has an empty SecretAccessKey");
+        let mut c = good.clone();
+        c.session_token = None;
+        assert_eq!(why(c), "the answer has an empty SessionToken");
+        let mut c = good.clone();
+        c.expiration = None;
+        assert_eq!(why(c), "the answer has no valid Expiration");
+        let mut c = good.clone();
+        c.expiration = Some(time::macros::datetime!(9999-12-31 23:59:59 UTC));
+        assert!(why(c).contains("(9999-12-31T23:59:59Z) is more than 7 days away"));
+        // Time arithmetic near the end of the representable range does not panic.
+        let end = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+        assert!(checked_credentials(good, end).is_ok());
+    }
+
+    #[test]
+    fn system_times_beyond_year_9999_are_no_expiry_not_a_panic() {
+        let far = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800 + 59);
+        assert_eq!(offset_from_system(far), None);
+        let t = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_000_000);
+        assert_eq!(
+            offset_from_system(t).map(|t| t.unix_timestamp()),
+            Some(1_795_000_000)
+        );
     }
 
     #[test]

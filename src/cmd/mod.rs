@@ -26,11 +26,18 @@ use crate::helper::Helpers;
 use crate::mfa::CodeSource;
 use crate::plan::{Overrides, Plan};
 use crate::resolve::{DEFAULT_MIN_TTL, Resolver};
-use crate::sts::{Endpoints, Net};
+use crate::sts::{CaBundle, Endpoints, Net, Transport};
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let ctx = Ctx::from_process(cli.creds.clone());
+    let mut ctx = Ctx::from_process(cli.creds.clone());
+    // `awsdo login PROFILE` selects PROFILE as `-p PROFILE` would (its ca_bundle applies).
+    if let Some(Command::Login {
+        profile: Some(p), ..
+    }) = &cli.subcommand
+    {
+        ctx.args.profile = Some(p.clone());
+    }
     match cli.subcommand {
         None if !cli.command.is_empty() => run::exec(&ctx, &cli.command),
         None if cli.login => session::console(&ctx, None),
@@ -188,10 +195,27 @@ impl Ctx {
             .with_context(|| format!("could not read {}", crate::helper::TIMEOUT_VAR))?;
         // One deadline for the run: the resolver's waits and its helpers share it.
         let deadline = Deadline::after(budget);
+        // The trust settings come from the selected profile, as the AWS CLI reads them.
+        let selected = self.profile_name(None);
+        let ca_bundle = profiles
+            .profile(&selected)
+            .and_then(|p| p.get("ca_bundle"))
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| CaBundle {
+                path: v.trim().into(),
+                origin: match profiles.key_file(&selected, "ca_bundle") {
+                    Some(file) => {
+                        format!("ca_bundle of profile {selected:?} in {}", file.display())
+                    }
+                    None => format!("ca_bundle of profile {selected:?}"),
+                },
+            });
         Ok(Resolver {
             profiles,
             cache: self.cache()?,
-            net: Net::new(Endpoints::from_env(env), budget),
+            net: Net::new(Endpoints::from_env(env), budget)
+                .with_transport(Transport::from_env(env, ca_bundle))
+                .for_profile(&selected),
             codes: CodeSource {
                 flag: self.args.token_code.clone(),
                 may_prompt,

@@ -7,7 +7,8 @@
 //! - `eqnice!`, `run_ok`, `run_fail`: assertions that show what went wrong.
 //! - `http` (a tiny HTTP/1.1 server and client), `sts` (STS/IAM XML and `FakeSts`), `moto`
 //!   (moto_server behind a call-counting proxy), `sso` (a fake SSO portal and token cache),
-//!   `tmux` (drive a program on a real terminal).
+//!   `tls` (a private CA, HTTPS stand-ins, a CONNECT proxy), `tmux` (drive a program on a real
+//!   terminal).
 #![allow(dead_code, unused_imports, unused_macros)]
 
 pub mod http;
@@ -15,6 +16,7 @@ pub mod moto;
 pub mod sha1;
 pub mod sso;
 pub mod sts;
+pub mod tls;
 pub mod tmux;
 
 use std::ffi::OsStr;
@@ -35,6 +37,7 @@ pub const TOOLS: &[&str] = &[
     "shfmt",
     "strace",
     "direnv",
+    "openssl",
 ];
 
 /// Whether `AWSDO_TEST_REQUIRE` (comma-separated tool names, or `all`) lists `tool`.
