@@ -56,7 +56,7 @@ def --env __awsdo_hook [] {
   if not (__awsdo_due) {
     return
   }
-  let code = ($env.LAST_EXIT_CODE? | default 0)
+  let code = $env.LAST_EXIT_CODE?
   let r = (run-external $__awsdo_exe 'export' 'nu' | complete)
   if ($r.stderr | is-not-empty) {
     print --stderr --no-newline $r.stderr
@@ -68,7 +68,9 @@ def --env __awsdo_hook [] {
       print --stderr 'awsdo: could not apply the output of `awsdo export nu`: not a record'
     }
   }
-  $env.LAST_EXIT_CODE = $code
+  if $code != null {
+    $env.LAST_EXIT_CODE = $code
+  }
 }
 
 # Switches this shell to `profile` ('': no profile) as one step; `why` is use or login.
