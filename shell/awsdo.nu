@@ -51,12 +51,12 @@ def __awsdo_due []: nothing -> bool {
   ((date now | into int) // 1_000_000_000) >= ($at | into int)
 }
 
-# Runs at every prompt. $env.LAST_EXIT_CODE is handed on unchanged.
+# Runs at every prompt. `complete` keeps the binary's status out of $env.LAST_EXIT_CODE, so
+# the prompt still shows the user's.
 def --env __awsdo_hook [] {
   if not (__awsdo_due) {
     return
   }
-  let code = $env.LAST_EXIT_CODE?
   let r = (run-external $__awsdo_exe 'export' 'nu' | complete)
   if ($r.stderr | is-not-empty) {
     print --stderr --no-newline $r.stderr
@@ -67,9 +67,6 @@ def --env __awsdo_hook [] {
     } catch {
       print --stderr 'awsdo: could not apply the output of `awsdo export nu`: not a record'
     }
-  }
-  if $code != null {
-    $env.LAST_EXIT_CODE = $code
   }
 }
 

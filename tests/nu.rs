@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::process::CommandExt;
 use std::process::{Output, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use util::moto::Moto;
 use util::{TestEnv, eqnice, sh_quote};
@@ -22,7 +22,9 @@ use util::{TestEnv, eqnice, sh_quote};
 const BASE_KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";
 const ROLES: &str = "[profile dev]\nrole_arn = arn:aws:iam::123456789012:role/dev-role\nsource_profile = base\nregion = eu-west-1\n\
-     [profile prod]\nrole_arn = arn:aws:iam::123456789012:role/prod-role\nsource_profile = base\nregion = us-west-2\n";
+     [profile prod]\nrole_arn = arn:aws:iam::123456789012:role/prod-role\nsource_profile = base\nregion = us-west-2\n\
+     [profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/mfa-role\nsource_profile = base\n\
+     mfa_serial = arn:aws:iam::123456789012:mfa/alice\nregion = eu-central-1\n";
 
 /// nu test helpers, each a command: `__t_fire` (one prompt), `__t_dump FILE` (`env -0` into
 /// FILE), `__t_past` (the refresh time has passed), `__t_phase NAME` (a `##NAME##` line on
@@ -615,4 +617,99 @@ fn format_nu_is_a_record_for_load_env() {
     eqnice!("AKIAFAKEPROCESS00001", d1["AWS_ACCESS_KEY_ID"]);
     eqnice!("fake'secret\n$(x)", d1["AWS_SECRET_ACCESS_KEY"]);
     eqnice!("eu-west-1", d1["AWS_REGION"]);
+}
+
+/// A role behind MFA whose MFA session is gone: the renewal prints one hint and never asks;
+/// the next prompt is silent; at expiry the credentials go, with one line saying so.
+#[test]
+fn mfa_renewal_hints_once_then_removes_at_expiry() {
+    let Some((moto, env)) = with_moto() else {
+        return;
+    };
+    util::run_ok(env.cmd().args(["login", "mfa", "-c", "123456"]));
+    let life = 20;
+    let entry_path = env.cache_dir().join("profile.mfa.json");
+    let mut entry: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&entry_path).unwrap()).unwrap();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let exp_at = now + life;
+    let exp = util::iso8601(UNIX_EPOCH + Duration::from_secs(exp_at));
+    entry["credentials"]["Expiration"] = serde_json::json!(exp);
+    fs::write(&entry_path, entry.to_string()).unwrap();
+    for e in fs::read_dir(env.cache_dir()).unwrap().flatten() {
+        if e.file_name().to_string_lossy().starts_with("mfa.") {
+            fs::remove_file(e.path()).unwrap();
+        }
+    }
+    moto.reset_calls();
+    let script = format!(
+        "{}__t_phase 1\n$env.AWS_PROFILE = 'mfa'\n__t_fire\n__t_dump d1\n\
+         $env.AWSDO_MIN_TTL = '1h'\n__t_past\n__t_phase 2\n__t_fire\n__t_dump d2\n\
+         __t_phase 3\n__t_fire\n\
+         while ((date now | into int) // 1_000_000_000) <= {exp_at} {{ sleep 500ms }}\n\
+         __t_phase 4\n__t_fire\n__t_dump d4\n__t_phase 5\n__t_fire\n",
+        logged_hook(&env)
+    );
+    let out = run_nu(&env, &script, &[("AWSDO_MIN_TTL", "5s")], None);
+    assert_ok(&out, "mfa renewal");
+    let err = |n| phase(&out.stderr, n);
+    eqnice!("", err("1"));
+    let d1 = aws_vars(&dump(&env, "d1"));
+    eqnice!(exp, d1["AWS_CREDENTIAL_EXPIRATION"]);
+    eqnice!(
+        "awsdo: could not renew credentials for profile \"mfa\": an MFA code is needed; run: awsdo login mfa\n",
+        err("2")
+    );
+    let d2 = aws_vars(&dump(&env, "d2"));
+    eqnice!(d1["AWS_SESSION_TOKEN"], d2["AWS_SESSION_TOKEN"]);
+    eqnice!("", err("3"));
+    eqnice!(
+        "awsdo: removed the expired credentials of profile \"mfa\"; run: awsdo login mfa\n",
+        err("4")
+    );
+    eqnice!(
+        "{\"AWSDO_PROFILE\": \"mfa\", \"AWS_PROFILE\": \"mfa\"}",
+        format!("{:?}", aws_vars(&dump(&env, "d4")))
+    );
+    eqnice!("", err("5"));
+    eqnice!("export nu\nexport nu\nexport nu", calls(&env).join("\n"));
+    eqnice!(0, moto.count("GetSessionToken"));
+}
+
+/// `awsdo login` through the nu command puts the fresh credentials in the shell at once, and
+/// a prompt hook's `LAST_EXIT_CODE` is handed on unchanged.
+#[test]
+fn login_refreshes_at_once_and_exit_code_survives() {
+    let Some((moto, env)) = with_moto() else {
+        return;
+    };
+    let script = format!(
+        "{}$env.AWS_PROFILE = 'dev'\n$env.LAST_EXIT_CODE = 7\n__t_fire\nprint $'code=($env.LAST_EXIT_CODE)'\n\
+         __t_dump d1\n__t_phase 2\nawsdo login\n__t_dump d2\n",
+        logged_hook(&env)
+    );
+    let out = run_nu(&env, &script, &[], None);
+    assert_ok(&out, "login");
+    assert!(
+        util::stdout(&out).starts_with("code=7\n"),
+        "{}",
+        util::stdout(&out)
+    );
+    eqnice!(2, moto.count("AssumeRole"));
+    let (d1, d2) = (aws_vars(&dump(&env, "d1")), aws_vars(&dump(&env, "d2")));
+    assert_ne!(d1["AWS_ACCESS_KEY_ID"], d2["AWS_ACCESS_KEY_ID"]);
+    assert_holds(&d2, &cached(&env, "dev"));
+    let e2 = phase(&out.stderr, "2");
+    assert!(
+        e2.starts_with("awsdo: logged in to profile \"dev\""),
+        "{e2}"
+    );
+    assert_eq!(e2.lines().count(), 1, "{e2}");
+    eqnice!(
+        "export nu\nlogin\nexport nu --atomic login",
+        calls(&env).join("\n")
+    );
 }
