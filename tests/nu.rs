@@ -713,3 +713,72 @@ fn login_refreshes_at_once_and_exit_code_survives() {
         calls(&env).join("\n")
     );
 }
+
+/// The real nu REPL in tmux, the hook installed the README's way (saved, then `source`d from
+/// config.nu): setting AWS_PROFILE to a profile behind MFA asks on the terminal before the
+/// next prompt, the typed code reaches STS, and the shell has the credentials.
+#[test]
+fn mfa_switch_in_the_repl() {
+    let Some((moto, env)) = with_moto() else {
+        return;
+    };
+    let nu = util::find_tool("nu").unwrap();
+    let hook = util::stdout(&util::run_ok(env.cmd().args(["hook", "nu"])));
+    let file = env.write_file("awsdo.nu", &hook);
+    let config = env.write_file(
+        "config.nu",
+        &format!(
+            "$env.config.show_banner = false\n$env.PROMPT_COMMAND = {{|| '$ ' }}\n\
+             $env.PROMPT_COMMAND_RIGHT = ''\n$env.PROMPT_INDICATOR = ''\nsource {}\n",
+            q(file.to_str().unwrap())
+        ),
+    );
+    let empty = env.write_file("env.nu", "");
+    let cmdline = format!(
+        "cd {} && exec {} --no-history --config {} --env-config {}",
+        sh_quote(env.root().to_str().unwrap()),
+        sh_quote(nu.to_str().unwrap()),
+        sh_quote(config.to_str().unwrap()),
+        sh_quote(empty.to_str().unwrap())
+    );
+    let Some(tmux) = util::tmux::Tmux::start(&cmdline, &env.env_vars()) else {
+        return;
+    };
+    let t = Duration::from_secs(30);
+    assert!(tmux.wait_for("$", t), "{}", tmux.screen());
+    tmux.send_keys("$env.AWS_PROFILE = 'mfa'");
+    assert!(
+        tmux.wait_for(
+            "MFA code for arn:aws:iam::123456789012:mfa/alice (profile ",
+            t
+        ),
+        "{}",
+        tmux.screen()
+    );
+    tmux.send_keys("654321");
+    tmux.send_keys(
+        "$'key=($env.AWS_ACCESS_KEY_ID) profile=($env.AWSDO_PROFILE)(char nl)' | save -f out",
+    );
+    let out = env.root().join("out");
+    let deadline = std::time::Instant::now() + t;
+    while !fs::read_to_string(&out).unwrap_or_default().ends_with('\n')
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let key = cached(&env, "mfa")["AccessKeyId"].clone();
+    eqnice!(
+        format!("key={key} profile=mfa\n"),
+        fs::read_to_string(&out).unwrap_or_default(),
+        "screen:\n{}",
+        tmux.screen()
+    );
+    let codes: Vec<String> = moto
+        .requests()
+        .iter()
+        .map(|r| util::sts::decode(&r.body_str()))
+        .filter_map(|p| p.get("TokenCode").cloned())
+        .collect();
+    eqnice!("654321", codes.join(","));
+    assert!(!tmux.screen().contains("654321"), "the code was echoed");
+}
