@@ -782,3 +782,30 @@ fn mfa_switch_in_the_repl() {
     eqnice!("654321", codes.join(","));
     assert!(!tmux.screen().contains("654321"), "the code was echoed");
 }
+
+/// The binary in a directory whose name holds quotes, `'#`, `$( )` and a newline: `awsdo hook
+/// nu` writes its path as a raw string nu parses back byte for byte, and the `awsdo` command
+/// runs that binary.
+#[test]
+fn hook_for_a_hostile_binary_path_parses_and_runs_it() {
+    if !util::require("nu") {
+        return;
+    }
+    let env = TestEnv::new();
+    let dir = env.root().join("it's '#a\"$(touch MARKER)\n'## dir");
+    fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("awsdo");
+    fs::copy(util::awsdo_bin(), &exe).unwrap();
+    let out = env.command(&exe).args(["hook", "nu"]).output().unwrap();
+    assert_ok(&out, "hook");
+    let file = env.write_file("awsdo.nu", &util::stdout(&out));
+    let script = format!(
+        "source {}\nprint ($__awsdo_exe == $env.T_EXE)\nawsdo --version\n",
+        q(file.to_str().unwrap())
+    );
+    let out = run_nu(&env, &script, &[("T_EXE", exe.to_str().unwrap())], None);
+    assert_ok(&out, "hostile path");
+    let stdout = util::stdout(&out);
+    assert!(stdout.starts_with("true\nawsdo "), "{stdout}");
+    assert!(!env.root().join("MARKER").exists());
+}
