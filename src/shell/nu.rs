@@ -89,6 +89,15 @@ mod tests {
     }
 
     #[test]
+    fn set_and_unset_are_nu_statements() {
+        assert_eq!(
+            Nu.set("AWS_REGION", "eu'#x"),
+            "$env.AWS_REGION = r##'eu'#x'##\n"
+        );
+        assert_eq!(Nu.unset("AWS_REGION"), "hide-env -i AWS_REGION\n");
+    }
+
+    #[test]
     fn record_sets_and_hides_in_name_order() {
         let mut map = BTreeMap::new();
         map.insert("B_KEY".to_owned(), Some("v\"\n$(x)".to_owned()));
