@@ -85,8 +85,7 @@ def --env __awsdo_switch [profile: string, why: string] {
       msg: (if ($msg | is-empty) { $"awsdo: could not switch profile: awsdo exited with ($r.exit_code)" } else { $msg })
     }
   }
-  # Parse before changing anything (a bad record is an error, and nothing changed).
-  $r.stdout | from json | ignore
+  # __awsdo_load parses the whole record before it changes anything.
   if ($profile | is-empty) {
     __awsdo_load $r.stdout {} [AWS_PROFILE]
   } else {
