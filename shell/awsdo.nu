@@ -10,7 +10,7 @@
 # It also defines the command `awsdo`, so that `awsdo use PROFILE` switches this shell now
 # (and `awsdo login` refreshes it at once), and completes `awsdo use <TAB>` with profile names.
 #
-# Needs nu 0.101 or later. Private names start with __awsdo_.
+# Tested with nu 0.108 (the npm release the tests use). Private names start with __awsdo_.
 #
 # Install (see the README):
 #   awsdo hook nu | save -f ($nu.default-config-dir | path join awsdo.nu)
@@ -113,8 +113,8 @@ def __awsdo_complete [context: string] {
 # `awsdo use PROFILE` / `awsdo use --unset` change this shell, so awsdo is a nu command.
 def --env --wrapped awsdo [...args: string@__awsdo_complete] {
   let n = ($args | length)
-  let first = ($args | get --optional 0 | default '')
-  let second = ($args | get --optional 1 | default '')
+  let first = ($args.0? | default '')
+  let second = ($args.1? | default '')
   if $first == 'use' and $n == 1 {
     run-external $__awsdo_exe 'status'
   } else if $first == 'use' and $n == 2 and $second == '--unset' {
