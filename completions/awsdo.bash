@@ -134,7 +134,7 @@ _awsdo() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "bash zsh fish pwsh env json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "bash zsh fish pwsh nu env json" -- "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -161,7 +161,7 @@ _awsdo() {
             return 0
             ;;
         awsdo__subcmd__completions)
-            opts="-r -d -n -c -p -s -h --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help bash zsh fish pwsh"
+            opts="-r -d -n -c -p -s -h --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help bash zsh fish pwsh nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -409,7 +409,7 @@ _awsdo() {
             return 0
             ;;
         awsdo__subcmd__export)
-            opts="-r -d -n -c -p -s -h --force --atomic --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help bash zsh fish pwsh"
+            opts="-r -d -n -c -p -s -h --force --atomic --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help bash zsh fish pwsh nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -657,7 +657,7 @@ _awsdo() {
             return 0
             ;;
         awsdo__subcmd__hook)
-            opts="-r -d -n -c -p -s -h --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help bash zsh fish pwsh"
+            opts="-r -d -n -c -p -s -h --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help bash zsh fish pwsh nu"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

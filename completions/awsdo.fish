@@ -32,6 +32,7 @@ complete -c awsdo -n "__fish_awsdo_needs_command" -l format -d 'With no command:
 zsh\t'export statements for zsh (POSIX quoting)'
 fish\t'set -gx statements for fish (fish quoting)'
 pwsh\t'$env: assignments for PowerShell'
+nu\t'nushell: one JSON record {"set": {...}, "hide": []}, for `load-env $in.set`'
 env\t'KEY=value lines'
 json\t'one JSON object'"
 complete -c awsdo -n "__fish_awsdo_needs_command" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
@@ -59,7 +60,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s c -l token-code -d 
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -l disable-cache -d 'Neither read nor write the cache'
-complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s h -l help -d 'Print help'
+complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -l atomic -d 'Set by the hook\'s `awsdo use` / `awsdo login`: a switch that cannot complete prints nothing and exits 1, so the shell stays as it was; `use` reports success in a line' -r -f -a "use\t''
 login\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -70,7 +71,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s p -l profile -d '
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -l force -d 'Refresh even when the shell is up to date (used by `awsdo use`)'
 complete -c awsdo -n "__fish_awsdo_using_subcommand export" -l disable-cache -d 'Neither read nor write the cache'
-complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s h -l help -d 'Print help'
+complete -c awsdo -n "__fish_awsdo_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c awsdo -n "__fish_awsdo_using_subcommand status" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand status" -s d -l duration -d 'Session length: 1h, 90m, 1h30m, 3600 or 3600s' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand status" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
@@ -103,7 +104,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s c -l token-c
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -l disable-cache -d 'Neither read nor write the cache'
-complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s d -l duration -d 'Session length: 1h, 90m, 1h30m, 3600 or 3600s' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r

@@ -123,6 +123,9 @@ pub enum Format {
     /// $env: assignments for PowerShell.
     #[value(alias = "powershell")]
     Pwsh,
+    /// nushell: one JSON record {"set": {...}, "hide": []}, for `load-env $in.set`.
+    #[value(alias = "nushell")]
+    Nu,
     /// KEY=value lines.
     Env,
     /// one JSON object.
@@ -133,7 +136,7 @@ pub enum Format {
 pub enum Command {
     /// Print the shell hook for the rc file: credentials then follow AWS_PROFILE.
     #[command(
-        after_help = "Examples:\n  eval \"$(awsdo hook bash)\"       # ~/.bashrc\n  eval \"$(awsdo hook zsh)\"        # ~/.zshrc\n  awsdo hook fish | source        # ~/.config/fish/config.fish\n  Invoke-Expression (& awsdo hook pwsh | Out-String)   # $PROFILE"
+        after_help = "Examples:\n  eval \"$(awsdo hook bash)\"       # ~/.bashrc\n  eval \"$(awsdo hook zsh)\"        # ~/.zshrc\n  awsdo hook fish | source        # ~/.config/fish/config.fish\n  Invoke-Expression (& awsdo hook pwsh | Out-String)   # $PROFILE\n  awsdo hook nu | save -f ($nu.default-config-dir | path join awsdo.nu)   # then in config.nu: source awsdo.nu"
     )]
     Hook {
         /// The shell whose rc file loads the hook.

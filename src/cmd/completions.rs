@@ -100,6 +100,12 @@ pub fn script(shell: ShellKind) -> anyhow::Result<String> {
         ShellKind::Zsh => Target::Zsh,
         ShellKind::Fish => Target::Fish,
         ShellKind::Pwsh => Target::PowerShell,
+        // clap_complete_nushell writes `export extern awsdo`, which would replace the `awsdo`
+        // command that `awsdo hook nu` defines (and with it `awsdo use`); that command
+        // completes profile names itself.
+        ShellKind::Nu => anyhow::bail!(
+            "could not generate nu completions: `awsdo hook nu` defines the awsdo command and completes profile names; use that"
+        ),
     };
     let mut cmd = with_sentinel(Cli::command());
     let mut buf = Vec::new();
@@ -110,7 +116,7 @@ pub fn script(shell: ShellKind) -> anyhow::Result<String> {
         ShellKind::Zsh => zsh(&text),
         ShellKind::Fish => fish(&text),
         // PowerShell's generator completes flags and subcommands only, never values.
-        ShellKind::Pwsh => Some(text.clone()),
+        ShellKind::Pwsh | ShellKind::Nu => Some(text.clone()),
     };
     match done {
         Some(t) if !t.contains(SENTINEL) => Ok(t),

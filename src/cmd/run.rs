@@ -80,6 +80,7 @@ fn default_format(ctx: &Ctx) -> Format {
         Some(ShellKind::Zsh) => Format::Zsh,
         Some(ShellKind::Fish) => Format::Fish,
         Some(ShellKind::Pwsh) => Format::Pwsh,
+        Some(ShellKind::Nu) => Format::Nu,
         Some(ShellKind::Bash) | None => Format::Bash,
     }
 }
@@ -101,6 +102,7 @@ pub fn format_vars(
         Format::Zsh => ShellKind::Zsh,
         Format::Fish => ShellKind::Fish,
         Format::Pwsh => ShellKind::Pwsh,
+        Format::Nu => ShellKind::Nu,
         Format::Env => {
             let mut s = String::new();
             for (k, v) in vars {

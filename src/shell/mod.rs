@@ -6,6 +6,7 @@
 
 mod bash;
 mod fish;
+mod nu;
 mod pwsh;
 mod zsh;
 
@@ -29,6 +30,9 @@ pub enum ShellKind {
     Fish,
     #[value(alias = "powershell")]
     Pwsh,
+    /// nushell: data (one JSON record), never code.
+    #[value(alias = "nushell")]
+    Nu,
 }
 
 /// One shell's dialect. Implementations hold no state and do no I/O.
@@ -48,6 +52,11 @@ pub trait Shell {
     fn unset(&self, key: &str) -> String;
     /// The hook snippet with the binary path `exe` substituted (quoted).
     fn hook(&self, exe: &Path) -> String;
+    /// The whole of `changes` as one piece of data, for shells that apply a record rather
+    /// than evaluate statements (nu); `None` (the default): [`render`] writes statements.
+    fn record(&self, _changes: &Changes) -> Option<String> {
+        None
+    }
 }
 
 impl ShellKind {
@@ -58,6 +67,7 @@ impl ShellKind {
             ShellKind::Zsh => &zsh::Zsh,
             ShellKind::Fish => &fish::Fish,
             ShellKind::Pwsh => &pwsh::Pwsh,
+            ShellKind::Nu => &nu::Nu,
         }
     }
 }
@@ -73,7 +83,12 @@ pub struct Changes(pub BTreeMap<String, Option<String>>);
 /// error that aborts the `eval` half-way (leaving a half-applied credential set) or, worse, code.
 /// awsdo only emits fixed names, so a bad key is a bug that the debug assertions in `set`/`unset`
 /// and the tests catch; in a release build the rest of the statements stay whole.
+///
+/// nu gets one JSON record instead (see [`Shell::record`]), with the same keys dropped.
 pub fn render(shell: &dyn Shell, changes: &Changes) -> String {
+    if let Some(record) = shell.record(changes) {
+        return record;
+    }
     let mut out = String::new();
     for (key, value) in changes.0.iter().filter(|(key, _)| valid_key(key)) {
         match value {
@@ -184,6 +199,8 @@ mod tests {
             ),
             ("PowerShell.EXE", ShellKind::Pwsh),
             ("BASH", ShellKind::Bash),
+            ("/usr/local/bin/nu", ShellKind::Nu),
+            ("nu.exe", ShellKind::Nu),
         ];
         for (value, want) in cases {
             assert_eq!(detect(value).unwrap(), want, "{value}");
@@ -195,7 +212,7 @@ mod tests {
         for value in ["", "/bin/sh", "tcsh", "-", "bash5", "/bin/"] {
             let err = detect(value).unwrap_err().to_string();
             assert!(
-                err.contains("bash, zsh, fish, pwsh, powershell"),
+                err.contains("bash, zsh, fish, pwsh, powershell, nu, nushell"),
                 "{value}: {err}"
             );
         }

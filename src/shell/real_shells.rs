@@ -27,7 +27,9 @@ fn strict(kind: ShellKind) -> (&'static str, &'static [&'static str]) {
         ShellKind::Bash => ("bash", &["--noprofile", "--norc", "-euo", "pipefail", "-c"]),
         ShellKind::Zsh => ("zsh", &["--no-rcs", "--no-globalrcs", "-eu", "-c"]),
         ShellKind::Fish => ("fish", &["--no-config", "--private", "-c"]),
-        ShellKind::Pwsh => unreachable!("PowerShell is not run by these tests"),
+        ShellKind::Pwsh | ShellKind::Nu => {
+            unreachable!("PowerShell and nu are not run by these tests (nu: tests/nu.rs)")
+        }
     }
 }
 
@@ -313,7 +315,7 @@ impl Fixture {
                 "__t_fire() { local __t_f; for __t_f in $precmd_functions; do $__t_f; done; }\n"
             }
             ShellKind::Fish => "function __t_fire; emit fish_prompt; end\n",
-            ShellKind::Pwsh => unreachable!(),
+            ShellKind::Pwsh | ShellKind::Nu => unreachable!(),
         };
         let script = format!("{fire}{before}{}{body}", load(self.kind, &self.hook));
         let stub_dir = self.path().to_str().unwrap();
@@ -715,7 +717,7 @@ fn check_status_survives(kind: ShellKind) {
              false; emit fish_prompt\nfalse; __awsdo_on_prompt; echo $status\n\
              set -gx AWS_PROFILE dev; false; emit fish_prompt\n"
         }
-        ShellKind::Pwsh => unreachable!(),
+        ShellKind::Pwsh | ShellKind::Nu => unreachable!(),
     };
     let out = fx.run("", body, &[]);
     assert_ok(&out, "status");
@@ -738,7 +740,7 @@ fn check_int_trap(kind: ShellKind) {
             "function __t_user_int --on-signal INT; echo user int; end\n",
             "functions --handlers-type signal\n",
         ),
-        ShellKind::Pwsh => unreachable!(),
+        ShellKind::Pwsh | ShellKind::Nu => unreachable!(),
     };
     let body = format!(
         "{show}{}__t_fire\n{show}",
@@ -910,6 +912,7 @@ fn snippet_files(kind: ShellKind, dir: &Path) -> [PathBuf; 2] {
         ShellKind::Zsh => "zsh",
         ShellKind::Fish => "fish",
         ShellKind::Pwsh => "ps1",
+        ShellKind::Nu => "nu",
     };
     let raw = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("shell/awsdo.{ext}"));
     let rendered = dir.join(format!("rendered.{ext}"));
@@ -1208,7 +1211,7 @@ fn check_interactive(kind: ShellKind) {
                 ShellKind::Fish.shell().quote(hook)
             ))
         ),
-        ShellKind::Pwsh => unreachable!(),
+        ShellKind::Pwsh | ShellKind::Nu => unreachable!(),
     };
     let tmux = Tmux {
         tmux: tmux_path,

@@ -38,6 +38,7 @@ pub const TOOLS: &[&str] = &[
     "strace",
     "direnv",
     "openssl",
+    "nu",
 ];
 
 /// Whether `AWSDO_TEST_REQUIRE` (comma-separated tool names, or `all`) lists `tool`.
@@ -57,8 +58,16 @@ pub fn required_by(list: &str, tool: &str) -> bool {
 
 /// Where `tool` is on PATH, if it is there and executable. A pyenv shim only counts when the
 /// current Python version really has the tool.
+///
+/// `nu` is looked for first where `scripts/install-test-deps` puts it: the npm package in
+/// `tests/nu` (its platform binary, not npm's node launcher, so strace sees nu itself).
 pub fn find_tool(tool: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
+    if tool == "nu"
+        && let Some(nu) = npm_nu()
+    {
+        return Some(nu);
+    }
     let path = std::env::var_os("PATH")?;
     let found = std::env::split_paths(&path)
         .map(|d| d.join(tool))
@@ -75,6 +84,16 @@ pub fn find_tool(tool: &str) -> Option<PathBuf> {
         }
     }
     Some(found)
+}
+
+/// The nu binary of the npm package in `tests/nu` (`@nushell/<os>-<arch>/bin/nu`), if installed.
+fn npm_nu() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/nu/node_modules/@nushell");
+    fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path().join("bin/nu"))
+        .find(|p| p.is_file())
 }
 
 /// True when `tool` is on PATH. Otherwise prints `skipping: <tool> not found` to stderr and
