@@ -59,7 +59,12 @@ fn an_sts_date_of_year_9999_is_ignored_and_does_not_poison_the_cache_issue_10() 
     let first = run_ok(env.cmd().args(["-p", "role", "--format", "env"]));
     assert!(stdout(&first).contains("AWS_SESSION_TOKEN=fake-token-role-"));
     let entry: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(env.cache_dir().join("profile.role.json")).unwrap(),
+        &std::fs::read_to_string(env.cache_dir().join(awsdo::cache::file_name(
+            awsdo::cache::Kind::Profile,
+            "role",
+            "json",
+        )))
+        .unwrap(),
     )
     .unwrap();
     eqnice!(0, entry["clock_skew"].as_i64().unwrap_or(0), "{entry}");
