@@ -419,8 +419,17 @@ fn is_settings_only(profiles: &ProfileSet, name: &str) -> bool {
 /// already shows; not yet escaped or cut.
 fn short_reason(message: &str) -> &str {
     let first = message.lines().next().unwrap_or(message);
-    match first.split_once("\": ") {
-        Some((lead, reason)) if lead.starts_with("could not ") && !reason.is_empty() => reason,
+    if !first.starts_with("could not ") {
+        return first;
+    }
+    // `could not use profile "P": reason` or, from the config checks, `could not use profile
+    // "P" (FILE): reason`: the reason starts after the first of the two.
+    let start = ["\": ", "): "]
+        .iter()
+        .filter_map(|sep| first.find(sep).map(|at| at + sep.len()))
+        .min();
+    match start {
+        Some(at) if at < first.len() => &first[at..],
         _ => first,
     }
 }
@@ -450,4 +459,24 @@ fn compact_summary(plan: &Plan) -> String {
 fn write_out(text: &str) -> anyhow::Result<ExitCode> {
     super::print_stdout(text)?;
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_reason;
+
+    #[test]
+    fn a_status_row_shows_the_reason_not_the_lead() {
+        assert_eq!(
+            "source_profile \"x\" is not a profile",
+            short_reason(
+                "could not use profile \"p\" (/home/u/.aws/config): source_profile \"x\" is not a profile"
+            )
+        );
+        assert_eq!(
+            "no credentials",
+            short_reason("could not resolve profile \"p\": no credentials")
+        );
+        assert_eq!("something else", short_reason("something else"));
+    }
 }
