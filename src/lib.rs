@@ -15,6 +15,7 @@ pub mod deadline;
 pub mod env;
 pub mod error;
 pub mod escape;
+pub mod files;
 pub mod helper;
 pub mod log;
 pub mod mfa;

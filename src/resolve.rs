@@ -22,6 +22,10 @@ use crate::mfa::{CodeSource, Origin, TRIES};
 use crate::plan::{CredentialSource, MfaFields, MfaFrom, Plan, Step, hex};
 use crate::sts::{AssumeRole, GLOBAL_REGION, Net};
 
+/// The most a token file (`web_identity_token_file`, an SSO token) may hold: STS takes web
+/// identity tokens of up to 20,000 characters, SSO cache files are a few KiB.
+const MAX_TOKEN_FILE: u64 = 1024 * 1024;
+
 /// Reuse credentials while more than this is left, unless `AWSDO_MIN_TTL` says otherwise.
 pub const DEFAULT_MIN_TTL: Duration = Duration::from_secs(15 * 60);
 const ENTRY_VERSION: u32 = 1;
@@ -289,7 +293,11 @@ impl Resolver<'_> {
                     duration_seconds,
                     ..
                 } => {
-                    let token = std::fs::read_to_string(web_identity_token_file).with_context(|| {
+                    let token = crate::files::read_regular_text(
+                        std::path::Path::new(web_identity_token_file),
+                        MAX_TOKEN_FILE,
+                    )
+                    .with_context(|| {
                         format!("could not read web_identity_token_file {web_identity_token_file} of profile {profile:?}")
                     })?;
                     self.net.assume_role_with_web_identity(
@@ -735,7 +743,7 @@ fn sso_token(
     let path = std::path::Path::new(&home)
         .join(".aws/sso/cache")
         .join(format!("{}.json", sha1_hex(file_key.as_bytes())));
-    let text = std::fs::read_to_string(&path).map_err(|_| {
+    let text = crate::files::read_regular_text(&path, MAX_TOKEN_FILE).map_err(|_| {
         anyhow::anyhow!("could not find an SSO token for profile {profile:?}; run: {login}")
     })?;
     let token: Token = serde_json::from_str(&text).map_err(|_| {

@@ -198,25 +198,16 @@ pub fn read_ca_bundle(bundle: &CaBundle) -> anyhow::Result<Vec<u8>> {
     use rustls_pki_types::pem::PemObject;
     let name = format!("{} ({})", bundle.path.display(), bundle.origin);
     let fail = |why: String| anyhow::anyhow!("could not read the CA bundle {name}: {why}");
-    // Only a regular file: opening a FIFO would wait for a writer, with no deadline.
-    let meta = std::fs::metadata(&bundle.path).map_err(|e| fail(io_reason(&e)))?;
-    if meta.is_dir() {
-        return Err(fail("it is a directory, not a PEM file".to_owned()));
-    }
-    if !meta.is_file() {
-        return Err(fail("not a regular file".to_owned()));
-    }
-    let file = std::fs::File::open(&bundle.path).map_err(|e| fail(io_reason(&e)))?;
-    let mut pem = Vec::new();
-    file.take(MAX_CA_BUNDLE + 1)
-        .read_to_end(&mut pem)
-        .map_err(|e| fail(io_reason(&e)))?;
-    if pem.len() as u64 > MAX_CA_BUNDLE {
-        return Err(fail(format!(
-            "larger than {} MiB",
-            MAX_CA_BUNDLE / 1024 / 1024
-        )));
-    }
+    // Only a regular file, opened without blocking: a FIFO would wait for a writer.
+    let pem = crate::files::read_regular(&bundle.path, MAX_CA_BUNDLE).map_err(|e| {
+        fail(match e.kind() {
+            std::io::ErrorKind::InvalidInput if e.to_string() == "a directory" => {
+                "it is a directory, not a PEM file".to_owned()
+            }
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => e.to_string(),
+            _ => io_reason(&e),
+        })
+    })?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| fail(format!("not a PEM file ({})", one_line(&e.to_string()))))?;

@@ -555,3 +555,54 @@ fn long_profile_names_work_end_to_end() {
         "one call per name until logout"
     );
 }
+
+/// The same kind outside the cache: the token files a profile names (`web_identity_token_file`,
+/// the SSO token of `aws sso login`) are read without blocking and with a size cap, so a FIFO
+/// there fails at once with one line instead of holding the command or the prompt.
+#[test]
+fn a_fifo_as_a_token_file_does_not_block() {
+    let fake = FakeSts::start_default();
+    let mut env = setup(&fake);
+    let fifo = env.root().join("token.fifo");
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
+    env.write_config(&format!(
+        "{CONFIG}[profile web]\nrole_arn = arn:aws:iam::123456789012:role/web\n\
+         web_identity_token_file = {}\n\
+         [profile sso]\nsso_session = s\nsso_account_id = 123456789012\nsso_role_name = R\n\
+         [sso-session s]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n",
+        fifo.display()
+    ));
+    let out = run_bounded(env.cmd().args(["-p", "web", "--", "true"]));
+    let err = stderr(&out);
+    one_line(&err);
+    assert!(
+        err.contains("web_identity_token_file") && err.contains("not a regular file"),
+        "{err}"
+    );
+    // The SSO token's place in the cache of `aws sso login`, as a FIFO.
+    let token = env.write_sso_token(
+        "s",
+        "https://example.awsapps.com/start",
+        "us-east-1",
+        "fake-access-token",
+        Duration::from_secs(3600),
+    );
+    fs::remove_file(&token).unwrap();
+    rustix::fs::mkfifoat(
+        rustix::fs::CWD,
+        &token,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .unwrap();
+    env.set_var("AWS_PROFILE", "sso");
+    env.set_var("AWSDO_HOOK_TIMEOUT", "1");
+    let out = run_bounded(env.cmd().args(["export", "bash"]));
+    let err = stderr(&out);
+    one_line(&err);
+    assert!(err.contains("SSO token"), "{err}");
+}
