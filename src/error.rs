@@ -282,14 +282,14 @@ mod tests {
         assert!(!line.chars().any(char::is_control), "{line}");
         assert!(
             line.starts_with("could not run awsdo hook: unknown shell")
-                && line.ends_with("one of: bash, zsh, fish, pwsh"),
+                && line.ends_with("one of: bash, zsh, fish, pwsh, nu"),
             "{line}"
         );
         let words = ["awsdo", "completions"];
         let e = crate::cli::Cli::try_parse_from(words).unwrap_err();
         assert_eq!(
             usage_error_line(&e, &argv(&words)),
-            "could not run awsdo completions: no shell given; one of: bash, zsh, fish, pwsh"
+            "could not run awsdo completions: no shell given; one of: bash, zsh, fish, pwsh, nu"
         );
     }
 }
