@@ -15,7 +15,6 @@
 
 use std::cell::{Cell, OnceCell};
 use std::future::Future;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
