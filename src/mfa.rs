@@ -142,10 +142,40 @@ fn prompt_terminal(profile: &str, serial: &str, attempt: usize) -> anyhow::Resul
     )
 }
 
-/// Turns terminal echo off for its lifetime.
+/// Turns terminal echo off for its lifetime, and back on if a signal ends the process first.
+///
+/// A shell restores the terminal after a foreground job killed by a signal, but not after a
+/// command substitution (`__awsdo_out=$(awsdo export bash --atomic use)` in the bash hook):
+/// Ctrl-C at the code prompt there left the user's terminal with echo off. So while echo is
+/// off, SIGINT, SIGTERM, SIGHUP and SIGQUIT restore the saved attributes (`tcsetattr` is
+/// async-signal-safe, POSIX.1-2008 2.4.3) and then take their default action. A signal the
+/// process ignores stays ignored.
 struct EchoOff {
     fd: i32,
     saved: Option<libc::termios>,
+    /// The dispositions replaced while echo is off, put back on drop.
+    replaced: Vec<(libc::c_int, libc::sigaction)>,
+}
+
+/// The descriptor and attributes the signal handler restores; null when echo is on.
+static RESTORE: std::sync::atomic::AtomicPtr<(i32, libc::termios)> =
+    std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+
+/// The signals that would otherwise end awsdo with echo off.
+const RESTORING_SIGNALS: [libc::c_int; 4] =
+    [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT];
+
+extern "C" fn restore_then_default(sig: libc::c_int) {
+    let p = RESTORE.load(std::sync::atomic::Ordering::SeqCst);
+    // SAFETY: only async-signal-safe calls; `p` points at a box that lives until the handler
+    // is uninstalled (Drop uninstalls before it frees).
+    unsafe {
+        if !p.is_null() {
+            libc::tcsetattr((*p).0, libc::TCSANOW, &(*p).1);
+        }
+        libc::signal(sig, libc::SIG_DFL);
+        libc::raise(sig);
+    }
 }
 
 impl EchoOff {
@@ -154,16 +184,51 @@ impl EchoOff {
         let saved = unsafe {
             let mut t: libc::termios = std::mem::zeroed();
             if libc::tcgetattr(fd, &mut t) == 0 {
-                let mut quiet = t;
-                quiet.c_lflag &= !libc::ECHO;
-                quiet.c_lflag |= libc::ECHONL;
-                libc::tcsetattr(fd, libc::TCSANOW, &quiet);
                 Some(t)
             } else {
                 None
             }
         };
-        EchoOff { fd, saved }
+        let mut replaced = Vec::new();
+        if let Some(t) = saved {
+            let boxed = Box::into_raw(Box::new((fd, t)));
+            let old = RESTORE.swap(boxed, std::sync::atomic::Ordering::SeqCst);
+            if !old.is_null() {
+                // SAFETY: a box from an earlier EchoOff that was not dropped (none nest).
+                drop(unsafe { Box::from_raw(old) });
+            }
+            for sig in RESTORING_SIGNALS {
+                // SAFETY: sigaction with a zeroed struct reads the current disposition; the
+                // handler is an `extern "C"` fn of the right signature.
+                unsafe {
+                    let mut current: libc::sigaction = std::mem::zeroed();
+                    if libc::sigaction(sig, std::ptr::null(), &mut current) != 0
+                        || current.sa_sigaction == libc::SIG_IGN
+                    {
+                        continue;
+                    }
+                    let mut action: libc::sigaction = std::mem::zeroed();
+                    action.sa_sigaction = restore_then_default as *const () as usize;
+                    libc::sigemptyset(&mut action.sa_mask);
+                    let mut previous: libc::sigaction = std::mem::zeroed();
+                    if libc::sigaction(sig, &action, &mut previous) == 0 {
+                        replaced.push((sig, previous));
+                    }
+                }
+            }
+            let mut quiet = t;
+            quiet.c_lflag &= !libc::ECHO;
+            quiet.c_lflag |= libc::ECHONL;
+            // SAFETY: attributes read from the same descriptor, with echo changed.
+            unsafe {
+                libc::tcsetattr(fd, libc::TCSANOW, &quiet);
+            }
+        }
+        EchoOff {
+            fd,
+            saved,
+            replaced,
+        }
     }
 }
 
@@ -174,6 +239,17 @@ impl Drop for EchoOff {
             unsafe {
                 libc::tcsetattr(self.fd, libc::TCSANOW, t);
             }
+        }
+        for (sig, previous) in self.replaced.drain(..) {
+            // SAFETY: puts back the disposition sigaction reported.
+            unsafe {
+                libc::sigaction(sig, &previous, std::ptr::null_mut());
+            }
+        }
+        let p = RESTORE.swap(std::ptr::null_mut(), std::sync::atomic::Ordering::SeqCst);
+        if !p.is_null() {
+            // SAFETY: the box made in `new`; the handlers that read it are uninstalled.
+            drop(unsafe { Box::from_raw(p) });
         }
     }
 }

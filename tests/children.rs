@@ -718,3 +718,36 @@ fn ctrl_backslash_at_the_mfa_prompt_dumps_no_core() {
         .collect();
     assert!(cores.is_empty(), "{cores:?}");
 }
+
+/// Ctrl-C at the MFA prompt of a run inside a command substitution (as the bash hook's
+/// `awsdo use` runs it): bash restores the terminal after a killed foreground job, not after a
+/// killed command substitution, so awsdo restores echo itself before the signal ends it.
+#[test]
+fn ctrl_c_at_the_mfa_prompt_in_a_command_substitution_leaves_echo_on() {
+    if !util::require("bash") {
+        return;
+    }
+    let env = hostile();
+    env.write_config(&format!(
+        "[profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = base\nmfa_serial = {MFA_SERIAL}\n"
+    ));
+    let Some(tmux) = Tmux::start("PS1='$ ' exec bash --noprofile --norc -i", &env.env_vars())
+    else {
+        return;
+    };
+    assert!(tmux.wait_for("$", T), "{}", tmux.screen());
+    tmux.send_keys(&format!(
+        "out=$({} -p mfa --format env); echo \"rc=$?\"",
+        sh_quote(util::awsdo_bin())
+    ));
+    assert!(tmux.wait_for("MFA code for", T), "{}", tmux.screen());
+    // Ctrl-C ends the whole command line (bash drops the rest of the list), then the prompt.
+    tmux.send_raw(&["C-c"]);
+    tmux.send_keys("stty -a | tr ' ' '\\n' | grep -x -e echo -e -echo | sed 's/^/mode:/'");
+    assert!(tmux.wait_for("mode:", T), "{}", tmux.screen());
+    let screen = tmux.screen();
+    assert!(
+        screen.contains("mode:echo") && !screen.contains("mode:-echo"),
+        "{screen}"
+    );
+}
