@@ -751,3 +751,23 @@ fn ctrl_c_at_the_mfa_prompt_in_a_command_substitution_leaves_echo_on() {
         "{screen}"
     );
 }
+
+/// `AWSDO_STATE` is an ordinary variable of the shell: a forged or stale one naming `PATH` or
+/// `HOME` must not make the hook unset or "restore" them; only the credential and region
+/// variables awsdo sets are ever reverted (as for the children's environment above).
+#[test]
+fn a_forged_hook_state_reverts_only_awsdos_variables() {
+    let mut env = TestEnv::with_endpoint("http://127.0.0.1:9");
+    env.set_var("AWSDO_PROFILE", "prod");
+    env.set_var(
+        "AWSDO_STATE",
+        r#"{"owned":["PATH","HOME","AWS_ACCESS_KEY_ID"],"saved":{"HOME":"/tmp/x","AWS_REGION":"eu-west-1"}}"#,
+    );
+    let out = util::run_ok(env.cmd().args(["export", "bash"]));
+    let text = util::stdout(&out);
+    assert!(text.contains("AWS_ACCESS_KEY_ID"), "{text}");
+    assert!(
+        !text.contains("PATH") && !text.contains("HOME"),
+        "only awsdo's variables are reverted:\n{text}"
+    );
+}

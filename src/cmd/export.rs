@@ -58,6 +58,20 @@ struct State {
     hinted: bool,
 }
 
+impl State {
+    /// The state with only the variables awsdo sets (credentials and region): `AWSDO_STATE` is
+    /// an ordinary variable, and a forged or stale one must not make the hook unset or
+    /// "restore" `PATH` or `HOME`. The same rule as `env::Env::user`.
+    fn only_awsdos(mut self) -> State {
+        let ours = |name: &str| {
+            crate::creds::CREDENTIAL_VARS.contains(&name) || crate::env::REGION_VARS.contains(&name)
+        };
+        self.owned.retain(|name| ours(name));
+        self.saved.retain(|name, _| ours(name));
+        self
+    }
+}
+
 /// Who asked for an atomic switch (`awsdo export --atomic use|login`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Atomic {
@@ -107,10 +121,11 @@ fn decide(
     let refresh_at = ctx
         .var_nonempty(REFRESH_VAR)
         .and_then(|v| v.parse::<i64>().ok());
-    let state: State = ctx
+    let state = ctx
         .var_nonempty(STATE_VAR)
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
+        .and_then(|s| serde_json::from_str::<State>(&s).ok())
+        .unwrap_or_default()
+        .only_awsdos();
 
     let Some(wanted) = wanted else {
         // AWS_PROFILE is gone: revert what awsdo did, if anything.
