@@ -136,7 +136,7 @@ pub enum Format {
 pub enum Command {
     /// Print the shell hook for the rc file: credentials then follow AWS_PROFILE.
     #[command(
-        after_help = "Examples:\n  eval \"$(awsdo hook bash)\"       # ~/.bashrc\n  eval \"$(awsdo hook zsh)\"        # ~/.zshrc\n  awsdo hook fish | source        # ~/.config/fish/config.fish\n  Invoke-Expression (& awsdo hook pwsh | Out-String)   # $PROFILE\n  awsdo hook nu | save -f ($nu.default-config-dir | path join awsdo.nu)   # then in config.nu: source awsdo.nu"
+        after_help = "Examples:\n  eval \"$(awsdo hook bash)\"       # ~/.bashrc\n  eval \"$(awsdo hook zsh)\"        # ~/.zshrc\n  awsdo hook fish | source        # ~/.config/fish/config.fish\n  Invoke-Expression (& awsdo hook pwsh | Out-String)   # $PROFILE\n  awsdo hook nu | save -f ($nu.default-config-dir | path join awsdo.nu)\n    # then in config.nu: source ($nu.default-config-dir | path join awsdo.nu)"
     )]
     Hook {
         /// The shell whose rc file loads the hook.

@@ -125,11 +125,20 @@ pub fn format_vars(
             return Ok(format!("{}\n", serde_json::Value::Object(map)));
         }
     };
-    let changes = Changes(
-        vars.iter()
-            .map(|(k, v)| ((*k).to_owned(), Some(v.clone())))
-            .collect(),
-    );
+    // A complete set: what these credentials lack (a session token, an expiry) is unset, so
+    // `eval "$(awsdo -p A)"; eval "$(awsdo -p B)"` never leaves A's token beside B's keys.
+    // The region is left alone when the profile names none, as for `awsdo -- cmd`. nushell's
+    // record stays `set` only: `load-env $in.set` is how it is applied by hand.
+    let mut changes: std::collections::BTreeMap<String, Option<String>> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Some(v.clone())))
+        .collect();
+    if shell != ShellKind::Nu {
+        for name in crate::creds::CREDENTIAL_VARS {
+            changes.entry((*name).to_owned()).or_insert(None);
+        }
+    }
+    let changes = Changes(changes);
     crate::shell::check_carriable(shell.shell(), profile, &changes)?;
     Ok(render(shell.shell(), &changes))
 }
@@ -139,6 +148,27 @@ mod tests {
     use super::*;
 
     const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
+
+    #[test]
+    fn shell_formats_are_a_complete_set_that_unsets_what_the_credentials_lack() {
+        let vars = [
+            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_owned()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET.to_owned()),
+        ];
+        let bash = format_vars(Format::Bash, "static", &vars).unwrap();
+        for name in [
+            "AWS_SESSION_TOKEN",
+            "AWS_SECURITY_TOKEN",
+            "AWS_CREDENTIAL_EXPIRATION",
+        ] {
+            assert!(bash.contains(&format!("unset -v {name}")), "{bash}");
+        }
+        assert!(!bash.contains("AWS_REGION"), "{bash}");
+        let fish = format_vars(Format::Fish, "static", &vars).unwrap();
+        assert!(fish.contains("AWS_SESSION_TOKEN"), "{fish}");
+        let nu = format_vars(Format::Nu, "static", &vars).unwrap();
+        assert!(!nu.contains("AWS_SESSION_TOKEN"), "{nu}");
+    }
 
     #[test]
     fn env_refuses_control_characters_naming_variable_and_profile() {
