@@ -440,7 +440,7 @@ fn usage_errors_are_one_line_and_exit_1() {
         );
         // The fix: the accepted values when there are few, else the help to read.
         let fix = if args[0] == "hook" {
-            "one of: bash, zsh, fish, pwsh"
+            "one of: bash, zsh, fish, pwsh, nu"
         } else {
             "see: awsdo --help"
         };

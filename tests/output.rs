@@ -501,3 +501,28 @@ fn shell_formats_refuse_nul() {
         );
     }
 }
+
+/// Flags are checked as the config is, before any call: a duration STS refuses, something that
+/// is not a role ARN or an MFA device is one line naming the flag and an example.
+#[test]
+fn flags_sts_would_refuse_are_refused_before_any_call() {
+    let env = TestEnv::new();
+    env.write_credentials(&format!(
+        "[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"
+    ));
+    for (args, flag) in [
+        (&["-d", "0"][..], "-d/--duration"),
+        (&["-d", "10m"][..], "-d/--duration"),
+        (&["-d", "37h"][..], "-d/--duration"),
+        (&["-r", "notanarn"][..], "-r/--role-arn"),
+        (&["-n", "bad"][..], "-n/--serial-number"),
+    ] {
+        let out = run_fail(env.cmd().args(args).args(["--", "true"]));
+        let err = stderr(&out);
+        eqnice!(1, err.lines().count(), "{err}");
+        assert!(
+            err.starts_with(&format!("awsdo: could not use {flag}")),
+            "{args:?}: {err}"
+        );
+    }
+}

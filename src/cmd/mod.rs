@@ -49,7 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             atomic,
         }) => export::run(&ctx, shell, force, atomic.as_deref()),
         Some(Command::Use { .. }) => anyhow::bail!(
-            "could not switch profile: awsdo use needs the shell hook; see: awsdo hook --help"
+            "could not switch profile: awsdo use takes a profile name or --unset, through the shell hook (see: awsdo hook --help)"
         ),
         Some(Command::Explain { profile, json }) => explain::explain(&ctx, profile, json),
         Some(Command::Status { names }) => explain::status(&ctx, names),
@@ -137,16 +137,46 @@ impl Ctx {
     }
 
     /// The command-line overrides for the plan.
+    ///
+    /// Errors (one line, before any network call) for values STS would refuse, as the config
+    /// checks refuse them in a profile: botocore validates the same parameters before sending
+    /// (`DurationSeconds` 900 to 129,600 — GetSessionToken's longest, 36 h; `RoleArn` at least
+    /// 20 characters; `SerialNumber` at least 9).
     pub fn overrides(&self) -> anyhow::Result<Overrides> {
+        let duration = self
+            .args
+            .duration
+            .as_deref()
+            .map(parse_duration)
+            .transpose()?;
+        if let Some(d) = duration
+            && !(900..=129_600).contains(&d.as_secs())
+        {
+            anyhow::bail!(
+                "could not use -d/--duration {}s: STS sessions last from 15 minutes (900 s) to 36 hours; pass e.g. -d 1h",
+                d.as_secs()
+            );
+        }
+        if let Some(arn) = &self.args.role_arn
+            && (arn.len() < 20 || !arn.starts_with("arn:"))
+        {
+            anyhow::bail!(
+                "could not use -r/--role-arn {}: not a role ARN; pass e.g. -r arn:aws:iam::123456789012:role/NAME",
+                crate::escape::escape_short(arn, 64)
+            );
+        }
+        if let Some(serial) = &self.args.serial_number
+            && serial.len() < 9
+        {
+            anyhow::bail!(
+                "could not use -n/--serial-number {}: not an MFA device (an ARN such as arn:aws:iam::123456789012:mfa/NAME, or a hardware serial)",
+                crate::escape::escape_short(serial, 64)
+            );
+        }
         Ok(Overrides {
             role_arn: self.args.role_arn.clone(),
             source_profile: self.args.source_profile.clone(),
-            duration: self
-                .args
-                .duration
-                .as_deref()
-                .map(parse_duration)
-                .transpose()?,
+            duration,
             serial_number: self.args.serial_number.clone(),
         })
     }
