@@ -160,7 +160,11 @@ fn phase(stream: &[u8], name: &str) -> String {
 
 /// The credentials cached for `profile`.
 fn cached(env: &TestEnv, profile: &str) -> BTreeMap<String, String> {
-    let path = env.cache_dir().join(format!("profile.{profile}.json"));
+    let path = env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        profile,
+        "json",
+    ));
     let v: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&path).expect("cache entry")).unwrap();
     v["credentials"]
@@ -472,8 +476,8 @@ fn unknown_hostile_profile_is_reported_once_and_runs_nothing() {
     assert!(!marker.exists(), "the profile name was run as code");
 }
 
-/// Keys, secret, token and region made of shell and nu syntax, and a profile name full of
-/// punctuation, reach the environment byte for byte and go away again; nothing runs.
+/// Keys, secret and token made of shell and nu syntax, and a profile name full of punctuation,
+/// reach the environment byte for byte with the region, and go away again; nothing runs.
 #[test]
 fn hostile_values_round_trip_and_run_nothing() {
     if !util::require("nu") {
@@ -485,7 +489,8 @@ fn hostile_values_round_trip_and_run_nothing() {
     let key = format!("AKIA'\"$(touch {m})`touch {m}`;touch {m}\n\\(^touch {m})");
     let secret = format!("s'\\''$(touch {m})\n;touch {m};\\'#");
     let token = format!("`touch {m}`\"'\\\n$HOME ${{HOME}} %self {{a,b}} * \\$(touch {m}) \\");
-    let region = format!("eu'$(touch {m})`touch {m}`;touch {m}\"\\");
+    // A region is a DNS label: the config checks refuse anything else (tests/validation.rs).
+    let region = "eu-hostile-1".to_owned();
     let name = "a/b.c%d@e:f+g-h_i";
     let (json, exp) = process_json(&key, &secret, &token);
     env.write_config(&credential_process_profile(&env, name, &json, &region));
@@ -628,7 +633,11 @@ fn mfa_renewal_hints_once_then_removes_at_expiry() {
     };
     util::run_ok(env.cmd().args(["login", "mfa", "-c", "123456"]));
     let life = 20;
-    let entry_path = env.cache_dir().join("profile.mfa.json");
+    let entry_path = env.cache_dir().join(awsdo::cache::file_name(
+        awsdo::cache::Kind::Profile,
+        "mfa",
+        "json",
+    ));
     let mut entry: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&entry_path).unwrap()).unwrap();
     let now = SystemTime::now()

@@ -49,7 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             atomic,
         }) => export::run(&ctx, shell, force, atomic.as_deref()),
         Some(Command::Use { .. }) => anyhow::bail!(
-            "could not switch profile: awsdo use takes a profile name or --unset, through the shell hook (see: awsdo hook --help)"
+            "could not switch: awsdo use PROFILE|--unset works through the hook; see: awsdo hook --help"
         ),
         Some(Command::Explain { profile, json }) => explain::explain(&ctx, profile, json),
         Some(Command::Status { names }) => explain::status(&ctx, names),
