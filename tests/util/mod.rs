@@ -11,6 +11,7 @@
 //!   terminal).
 #![allow(dead_code, unused_imports, unused_macros)]
 
+pub mod driver;
 pub mod http;
 pub mod moto;
 pub mod sha1;
