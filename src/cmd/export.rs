@@ -25,7 +25,7 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::Ctx;
+use super::{Ctx, Mode};
 use crate::creds::{Credentials, parse_duration};
 use crate::error::{MfaNeeded, SilentExit};
 use crate::shell::{Changes, ShellKind, render};
@@ -273,16 +273,17 @@ fn obtain(
     profile: &str,
     may_prompt: bool,
 ) -> anyhow::Result<(Credentials, Option<String>)> {
-    let profiles = ctx.profiles()?;
-    let plan = ctx.plan(&profiles, profile)?;
-    let env = ctx.getter();
     let budget = match ctx.var_nonempty("AWSDO_HOOK_TIMEOUT") {
         Some(v) => parse_duration(&v).context("could not read AWSDO_HOOK_TIMEOUT")?,
         None => DEFAULT_HOOK_TIMEOUT,
     };
-    let resolver = ctx.resolver(&profiles, may_prompt, Some(budget), &env)?;
-    let got = resolver.resolve(&plan)?;
-    Ok((got.credentials, plan.region))
+    let mode = Mode {
+        may_prompt,
+        budget: Some(budget),
+        force: false,
+    };
+    let (credentials, plan) = ctx.credentials(Some(profile.to_owned()), mode)?;
+    Ok((credentials, plan.region))
 }
 
 /// Set the credential variables, remembering what each replaced the first time awsdo set it.
@@ -372,5 +373,5 @@ fn refresh_file_matches(ctx: &Ctx, at: i64) -> bool {
 /// A file whose mtime is `at`, for fish's builtin-only expiry check (`path mtime`), made by
 /// the cache (same checks as its entries, whether or not `--disable-cache` is given).
 fn refresh_file(ctx: &Ctx, at: i64) -> anyhow::Result<std::path::PathBuf> {
-    crate::cache::Cache::from_env(&ctx.getter())?.refresh_mark(at)
+    crate::cache::Cache::from_env(ctx.user_env())?.refresh_mark(at)
 }

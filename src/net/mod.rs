@@ -40,6 +40,7 @@ use self::check::SkewProbe;
 use self::errors::io_reason;
 use self::transport::{CappedClient, https_client};
 use crate::creds::Credentials;
+use crate::env::Env;
 
 /// STS without a region uses its global endpoint (sts.amazonaws.com), as the AWS CLI does.
 pub const GLOBAL_REGION: &str = "aws-global";
@@ -57,7 +58,8 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// The endpoint overrides the AWS SDKs honour.
-    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Endpoints {
+    pub fn from_env(env: &Env) -> Endpoints {
+        let get = |k: &str| env.var(k);
         let any = get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty());
         let one = |k: &str| get(k).filter(|v| !v.is_empty()).or_else(|| any.clone());
         Endpoints {
@@ -324,11 +326,10 @@ mod tests {
 
     #[test]
     fn endpoints_prefer_the_service_specific_variable() {
-        let env = |k: &str| match k {
-            "AWS_ENDPOINT_URL" => Some("http://all".to_owned()),
-            "AWS_ENDPOINT_URL_STS" => Some("http://sts".to_owned()),
-            _ => None,
-        };
+        let env = Env::from_pairs([
+            ("AWS_ENDPOINT_URL", "http://all"),
+            ("AWS_ENDPOINT_URL_STS", "http://sts"),
+        ]);
         let e = Endpoints::from_env(&env);
         assert_eq!(e.sts.as_deref(), Some("http://sts"));
         assert_eq!(e.iam.as_deref(), Some("http://all"));

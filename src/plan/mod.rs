@@ -22,7 +22,7 @@ mod step;
 mod tests;
 
 pub use key::hex;
-pub use step::{CredentialSource, MfaFields, MfaFrom, SecretDigest, Step};
+pub use step::{CredentialSource, MfaFields, MfaFrom, SecretDigest, StaticKeys, Step};
 
 use std::fmt;
 use std::time::Duration;
@@ -31,6 +31,7 @@ use serde::Serialize;
 
 use self::chain::Chain;
 use crate::config::ProfileSet;
+use crate::env::Env;
 
 /// AWS caps a role session assumed with session credentials at one hour.
 pub const ROLE_CHAIN_MAX: Duration = Duration::from_secs(3600);
@@ -150,7 +151,7 @@ impl Plan {
 /// The plan for `name` with the command line's `overrides`, reading credential-source inputs
 /// from the process environment. See [`plan_with_env`].
 pub fn plan(profiles: &ProfileSet, name: &str, overrides: &Overrides) -> anyhow::Result<Plan> {
-    plan_with_env(profiles, name, overrides, &|k| std::env::var(k).ok())
+    plan_with_env(profiles, name, overrides, &Env::from_process())
 }
 
 /// The plan for `name` with the command line's `overrides`; `env` supplies the environment
@@ -162,7 +163,7 @@ pub fn plan_with_env(
     profiles: &ProfileSet,
     name: &str,
     overrides: &Overrides,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &Env,
 ) -> anyhow::Result<Plan> {
     Chain::walk(profiles, name, overrides)?.plan(env)
 }
