@@ -1,8 +1,14 @@
-//! One file per subcommand; each is a thin layer over the modules that do the work.
+//! One file per subcommand, and `Ctx`, what every command needs: a snapshot of the environment
+//! (read once, never modified: children get theirs explicitly, see `env.rs`), the flags, and
+//! the one road from a profile name to credentials. [`Ctx::prepare`] loads the files, runs the
+//! config checks, plans, and sets up a resolver for the command's [`Mode`];
+//! [`Ctx::credentials`] then resolves. `run`, `export`, `login`, `logout`, `credential-process`,
+//! the console and `explain` all take it; `status` plans every profile itself (without the
+//! checks, each row its own error) and reads the cache through [`Ctx::resolver`].
 //!
-//! `Ctx` holds what every command needs: a snapshot of the environment (read once, never
-//! modified: children get theirs explicitly, see `env.rs`), the profile files, and the resolver
-//! settings.
+//! The commands are not all thin: `export` holds the prompt hook's decisions, `session` the
+//! logout rules and the console sign-in, `explain` the text and JSON of plans and the status
+//! table.
 
 pub mod completions;
 mod explain;

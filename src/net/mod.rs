@@ -1,6 +1,12 @@
-//! Every call to AWS: STS, IAM (MFA discovery), IAM Identity Center and the instance/container
-//! credential endpoints. The only module that builds SDK clients or starts a runtime, and it
-//! does both lazily, so a run served from the cache never pays for either.
+//! Every call to AWS: STS, IAM (MFA discovery), IAM Identity Center, the instance/container
+//! credential endpoints and the console's federation GET. The only module that builds SDK
+//! clients or starts a runtime, and it does both lazily, so a run served from the cache never
+//! pays for either.
+//!
+//! Here: [`Net`] (one per run: the runtime, the budget, the SDK settings every client shares,
+//! `Net::sdk_config`) and [`Endpoints`]. `transport.rs`: trust, proxies, the HTTP client and
+//! its body cap, the plain GET. `sts.rs`, `iam.rs`, `sso.rs`, `instance.rs`: the calls.
+//! `check.rs`: the clock skew and the checks on answers. `errors.rs`: errors as one line.
 //!
 //! Calls fail fast: a few quick retries for throttling and 5xx, short connect timeouts, and an
 //! optional overall budget (the prompt hook's `AWSDO_HOOK_TIMEOUT`) that time spent at an MFA

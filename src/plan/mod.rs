@@ -1,18 +1,21 @@
 //! From a profile to an ordered plan of steps, long-lived source first, final credentials last.
 //!
 //! Pure: it reads the parsed files, the command-line overrides and (for the cache key only, as
-//! digests) the few environment variables a step takes its credentials from; never the network,
-//! a terminal or the cache. `awsdo explain` prints a plan; `resolve` carries one out. The rules
+//! digests) the few environment variables a step takes its credentials from and the endpoint
+//! settings; never the network, a terminal or the cache. A plan is self-contained: a static
+//! step carries its keys ([`StaticKeys`], never shown), so nothing after planning goes back to
+//! the files. `awsdo explain` prints a plan; `resolve` carries one out. The rules
 //! follow the AWS CLI's (role_arn + source_profile, credential_source, web identity, SSO,
 //! credential_process), plus awsdo's own: long-lived keys become a GetSessionToken session, and
 //! a role that names an MFA device is assumed from a shared MFA session, so one code serves
 //! every such role.
 //!
-//! Planning happens in two stages. [`Chain::walk`] follows `source_profile` iteratively (bounded
-//! by [`MAX_CHAIN`]) into a list of links, from the selected profile to the one holding the
-//! long-lived source. Then every per-key rule of DESIGN §3 ("Keys along a chain") is one method
-//! of [`Chain`], and the steps are built from the links. The cache key is a digest of the whole
-//! plan ([`Plan::cache_key`]), so whatever shapes a step shapes the key.
+//! Planning happens in two stages. `Chain::walk` (`chain.rs`) follows `source_profile`
+//! iteratively (bounded by [`MAX_CHAIN`]) into a list of links, from the selected profile to the
+//! one holding the long-lived source; every per-key rule of DESIGN §3 ("Keys along a chain") is
+//! one method of `Chain` there. Then `build.rs` makes the steps (`step.rs`) from the links. The
+//! cache key is a digest of the whole plan ([`Plan::cache_key`], `key.rs`), so whatever shapes
+//! a step shapes the key.
 
 mod build;
 mod chain;

@@ -1,6 +1,6 @@
 //! MFA for the resolver: the device of a session-token step (the plan's, or discovered for the
-//! long-lived key), MFA sessions shared through the cache, and codes asked again when STS
-//! rejects a typed one.
+//! long-lived key; [`Resolver::known_device`] is the one rule, also for `logout` and `explain`),
+//! MFA sessions shared through the cache, and codes asked again when STS rejects a typed one.
 
 use std::time::Duration;
 
