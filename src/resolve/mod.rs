@@ -11,6 +11,8 @@
 mod entry;
 mod mfa;
 mod steps;
+#[cfg(test)]
+mod tests;
 
 pub use entry::{DEFAULT_MIN_TTL, DiscoveryEntry, MfaSessionOwners, ProfileEntry};
 pub use mfa::Device;
