@@ -121,12 +121,12 @@ impl Ctx {
     pub fn profile_name(&self, positional: Option<String>) -> String {
         positional
             .or_else(|| self.args.profile.clone())
-            .unwrap_or_else(|| crate::config::profile_from_env(|k| self.user.var(k)))
+            .unwrap_or_else(|| crate::config::profile_from_env(&self.user))
     }
 
     /// Where the config and credentials files are.
     pub fn locations(&self) -> anyhow::Result<Locations> {
-        Locations::from_env(|k| self.user.var(k), Platform::current())
+        Locations::from_env(&self.user, Platform::current())
     }
 
     /// The parsed and merged profile files.

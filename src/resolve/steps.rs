@@ -80,16 +80,11 @@ impl Resolver<'_> {
         sso_account_id: &str,
         sso_role_name: &str,
     ) -> anyhow::Result<Credentials> {
-        let token = crate::sso::token::sso_token(profile, sso_session, sso_start_url, &|k| {
-            self.env.var(k)
-        })?;
+        let token = crate::sso::token::sso_token(profile, sso_session, sso_start_url, self.env)?;
         self.net
             .sso_role_credentials(sso_region, &token, sso_account_id, sso_role_name)
             .map_err(|e| {
-                let login = match sso_session {
-                    Some(s) => format!("aws sso login --sso-session {s}"),
-                    None => format!("aws sso login --profile {profile}"),
-                };
+                let login = crate::sso::token::login_hint(profile, sso_session);
                 e.context(format!("run: {login}"))
             })
     }
