@@ -528,6 +528,16 @@ impl Cache {
         Ok(refresh.path.join(name))
     }
 
+    /// Whether `path` is the mark [`Cache::refresh_mark`] makes for `at` and it is still there
+    /// with mtime `at`: a regular file, not followed through a symlink. fish's prompt compares
+    /// the mark's mtime with the clock, so a missing or changed mark calls `awsdo export` at
+    /// every prompt until it is made again.
+    pub fn refresh_mark_is(&self, path: &Path, at: i64) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        path == self.dir.join("refresh").join(at.to_string())
+            && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.mtime() == at)
+    }
+
     /// Every file name in the directory, for tests.
     #[cfg(test)]
     fn all_files(&self) -> Vec<String> {
@@ -772,5 +782,13 @@ mod tests {
         let path = cache.refresh_mark(2_000_000_000).unwrap();
         let mtime = fs::metadata(&path).unwrap().mtime();
         assert_eq!(mtime, 2_000_000_000);
+        assert!(cache.refresh_mark_is(&path, 2_000_000_000));
+        assert!(!cache.refresh_mark_is(&path, 2_000_000_001));
+        let elsewhere = target.join("2000000000");
+        fs::copy(&path, &elsewhere).unwrap();
+        assert!(!cache.refresh_mark_is(&elsewhere, 2_000_000_000));
+        fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        assert!(!cache.refresh_mark_is(&path, 2_000_000_000));
     }
 }

@@ -129,16 +129,12 @@ pub fn format_vars(
     // `eval "$(awsdo -p A)"; eval "$(awsdo -p B)"` never leaves A's token beside B's keys.
     // The region is left alone when the profile names none, as for `awsdo -- cmd`. nushell's
     // record stays `set` only: `load-env $in.set` is how it is applied by hand.
-    let mut changes: std::collections::BTreeMap<String, Option<String>> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Some(v.clone())))
-        .collect();
+    let mut changes: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
     if shell != ShellKind::Nu {
         for name in crate::creds::CREDENTIAL_VARS {
-            changes.entry((*name).to_owned()).or_insert(None);
+            changes.unset_unless_changed(name);
         }
     }
-    let changes = Changes(changes);
     crate::shell::check_carriable(shell.shell(), profile, &changes)?;
     Ok(render(shell.shell(), &changes))
 }
