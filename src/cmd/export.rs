@@ -72,7 +72,7 @@ pub fn run(
     let decision = decide(&state, &wanted, now);
     let got = decision
         .needs()
-        .map(|(profile, may_prompt)| obtain(ctx, profile, may_prompt));
+        .map(|(profile, may_prompt)| obtain(ctx, shell, profile, may_prompt));
     let expires = got.as_ref().and_then(|g| g.as_ref().ok()?.expires);
     let out = outcome(&state, &wanted, &decision, got, now);
     let text = out
@@ -139,8 +139,8 @@ fn using_line(profile: &str, expires: Option<i64>, now: i64) -> String {
 }
 
 /// Credentials for `profile` under the hook's deadline; a switch may ask for MFA, a renewal
-/// may not.
-fn obtain(ctx: &Ctx, profile: &str, may_prompt: bool) -> Result<Got, Failure> {
+/// may not. Credentials `shell` cannot carry (a NUL character) are a failure to obtain them.
+fn obtain(ctx: &Ctx, shell: ShellKind, profile: &str, may_prompt: bool) -> Result<Got, Failure> {
     let got = || -> anyhow::Result<Got> {
         let profiles = ctx.profiles()?;
         let plan = ctx.plan(&profiles, profile)?;
@@ -151,8 +151,13 @@ fn obtain(ctx: &Ctx, profile: &str, may_prompt: bool) -> Result<Got, Failure> {
         };
         let resolver = ctx.resolver(&profiles, may_prompt, Some(budget), &env)?;
         let creds = resolver.resolve(&plan)?.credentials;
+        let vars = creds.env_vars(plan.region.as_deref());
+        // What no environment variable can carry is refused here as `awsdo` alone refuses it,
+        // rather than cut short by the shell's `eval`.
+        let values: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
+        crate::shell::check_carriable(shell.shell(), profile, &values)?;
         Ok(Got {
-            vars: creds.env_vars(plan.region.as_deref()),
+            vars,
             expires: creds.expiration.map(OffsetDateTime::unix_timestamp),
             min_ttl: i64::try_from(resolver.min_ttl.as_secs()).unwrap_or(i64::MAX),
         })
