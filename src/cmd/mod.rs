@@ -105,6 +105,12 @@ impl Ctx {
         self.env.var(key)
     }
 
+    /// The environment as awsdo found it, the hook's state included (what `export` reads the
+    /// hook's state from).
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
     /// As [`Ctx::var`], `None` when empty too.
     pub fn var_nonempty(&self, key: &str) -> Option<String> {
         self.var(key).filter(|v| !v.is_empty())
