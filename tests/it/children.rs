@@ -6,7 +6,7 @@
 //! evaluated by bash with `AWS_PROFILE=dev`, after the user exported keys and a region of
 //! their own.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -15,10 +15,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use util::http::{HttpServer, Request, Response};
-use util::moto::Moto;
-use util::tmux::Tmux;
-use util::{TestEnv, eqnice, sh_quote};
+use crate::util::http::{HttpServer, Request, Response};
+use crate::util::moto::Moto;
+use crate::util::tmux::Tmux;
+use crate::util::{TestEnv, eqnice, sh_quote};
 
 /// The user's own long-lived keys, exported in their shell before awsdo.
 const USER_KEY: &str = "AKIAFAKEUSER00000001";

@@ -8,7 +8,7 @@
 //! and then execs the real binary, so "an unchanged prompt starts no process" is checked
 //! against the log and, with strace, against the kernel's view.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -16,9 +16,9 @@ use std::os::unix::process::CommandExt;
 use std::process::{Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use util::driver::{aws_vars, calls, dump, phase};
-use util::moto::Moto;
-use util::{TestEnv, eqnice, sh_quote};
+use crate::util::driver::{aws_vars, calls, dump, phase};
+use crate::util::moto::Moto;
+use crate::util::{TestEnv, eqnice, sh_quote};
 
 const BASE_KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";
@@ -241,9 +241,7 @@ fn unchanged_prompt_starts_no_process() {
          __t_phase 1\n$env.AWS_PROFILE = 'cp'\n__t_fire\n__t_dump d1\n\
          __t_phase 2\n'' | save -f PHASE2\n{fires}'' | save -f PHASE3\n"
     );
-    let strace = util::require("strace")
-        .then(|| util::find_tool("strace"))
-        .flatten();
+    let strace = util::tool("strace");
     let trace = env.root().join("trace");
     let prefix: Option<Vec<String>> = strace.map(|s| {
         vec![

@@ -11,7 +11,7 @@
 //! Each test is generated once per shell (`bash`, `zsh`, `fish` modules). PowerShell cannot run
 //! here; its snippet is parsed in `src/shell/real_shells.rs`.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -20,11 +20,11 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use util::driver::{aws_vars, calls, dump, phase};
-use util::http::{HttpServer, Response};
-use util::moto::Moto;
-use util::tmux::Tmux;
-use util::{TestEnv, eqnice, sh_quote};
+use crate::util::driver::{aws_vars, calls, dump, phase};
+use crate::util::http::{HttpServer, Response};
+use crate::util::moto::Moto;
+use crate::util::tmux::Tmux;
+use crate::util::{TestEnv, eqnice, sh_quote};
 
 const BASE_KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";
@@ -578,9 +578,7 @@ fn check_unchanged_prompt(sh: Sh) {
          __t_phase 2\ntrue > PHASE2\n{fires}true > PHASE3\n"
     );
     // Without strace (and not required) the wrapper's log is the proof.
-    let strace = util::require("strace")
-        .then(|| util::find_tool("strace"))
-        .flatten();
+    let strace = util::tool("strace");
     let trace = env.root().join("trace");
     let prefix: Option<Vec<String>> = strace.map(|s| {
         vec![

@@ -2,12 +2,12 @@
 //! exactly the variables of DESIGN §5, byte for byte, whatever the values contain, and run
 //! nothing. Values come from a `credential_process`, so no STS is involved.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 
-use util::{TestEnv, eqnice, run_ok, stdout};
+use crate::util::{TestEnv, eqnice, run_ok, stdout};
 
 /// Values a credential source could hand over, each one a quoting trap.
 const HOSTILE: &[(&str, &str)] = &[

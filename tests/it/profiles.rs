@@ -2,15 +2,15 @@
 //! fake SSO portal), with the real AWS CLI as the command that uses the credentials. Covers the
 //! profile kinds of DESIGN §3, MFA (flag, terminal, discovery) and the shared MFA session.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use util::moto::Moto;
-use util::sso::FakeSso;
-use util::tmux::Tmux;
-use util::{TestEnv, eqnice, run_ok, sh_quote, stderr, stdout};
+use crate::util::moto::Moto;
+use crate::util::sso::FakeSso;
+use crate::util::tmux::Tmux;
+use crate::util::{TestEnv, eqnice, run_ok, sh_quote, stderr, stdout};
 
 const FAKE_KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";

@@ -4,11 +4,11 @@
 //! every argument, global flags before a subcommand, untrusted strings shown escaped on the
 //! terminal, and formats that refuse values they cannot carry.
 
-mod util;
+use crate::util;
 
+use crate::util::sts::FakeSts;
+use crate::util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 use clap::{CommandFactory, Parser};
-use util::sts::FakeSts;
-use util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 
 const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
