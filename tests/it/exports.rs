@@ -5,7 +5,6 @@
 use crate::util;
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 
 use crate::util::{TestEnv, eqnice, run_ok, stdout};
 
@@ -31,11 +30,10 @@ fn hostile_env() -> TestEnv {
     }
     json.push('}');
     let json_file = env.write_file("creds.json", &json);
-    let script = env.write_file(
+    let script = env.write_script(
         "bin/creds",
         &format!("#!/bin/sh\ncat '{}'\n", json_file.display()),
     );
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     env.write_config(&format!(
         "[profile hostile]\ncredential_process = {}\nregion = eu-west-1\n",
         script.display()

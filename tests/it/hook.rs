@@ -189,7 +189,7 @@ fn assert_ok(out: &Output, what: &str) {
 fn logged_hook(env: &TestEnv, sh: Sh) -> String {
     let real = util::awsdo_bin();
     let log = env.root().join("calls");
-    let wrapper = env.write_file(
+    let wrapper = env.write_script(
         "bin/awsdo-logged",
         &format!(
             "#!/bin/sh\nprintf '%s\\n' \"$*\" >> {}\nexec {} \"$@\"\n",
@@ -197,11 +197,6 @@ fn logged_hook(env: &TestEnv, sh: Sh) -> String {
             sh_quote(real)
         ),
     );
-    fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
     let out = util::run_ok(env.cmd().args(["hook", sh.name()]));
     let hook = util::stdout(&out);
     let quoted_real = sh.quote(real);
@@ -266,14 +261,13 @@ fn with_moto(sh: Sh) -> Option<(Moto, TestEnv)> {
 /// A profile `name` whose `credential_process` prints `json` (no STS involved).
 fn credential_process_profile(env: &TestEnv, name: &str, json: &str, region: &str) -> String {
     let json_file = env.write_file(&format!("creds-{}.json", name.replace('/', "_")), json);
-    let script = env.write_file(
+    let script = env.write_script(
         &format!("bin/creds-{}", name.replace('/', "_")),
         &format!(
             "#!/bin/sh\nexec cat {}\n",
             sh_quote(json_file.to_str().unwrap())
         ),
     );
-    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     format!(
         "[profile {name}]\ncredential_process = {}\nregion = {region}\n",
         script.display()
@@ -1057,8 +1051,7 @@ fn check_atomic_use(sh: Sh) {
     let Some((moto, env)) = with_moto(sh) else {
         return;
     };
-    let code = env.write_file("bin/mfa-code", "#!/bin/sh\necho 123456\n");
-    fs::set_permissions(&code, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let code = env.write_script("bin/mfa-code", "#!/bin/sh\necho 123456\n");
     env.write_config(&format!(
         "{}{BROKEN_PROFILES}[profile rejected]\nrole_arn = arn:aws:iam::123456789012:role/r\n\
          source_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/bob\n\

@@ -457,9 +457,7 @@ fn env_with_process(token: &str, region: &str) -> TestEnv {
         "SessionToken": token,
     });
     let out = env.write_file("creds.json", &json.to_string());
-    let script = env.write_file("proc.sh", &format!("#!/bin/sh\ncat '{}'\n", out.display()));
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = env.write_script("proc.sh", &format!("#!/bin/sh\ncat '{}'\n", out.display()));
     env.write_config(&format!(
         "[profile p]\ncredential_process = {}\nregion = {region}\n",
         script.display()

@@ -124,11 +124,10 @@ fn credential_source_environment_assumes_with_the_environment_keys() {
 #[test]
 fn credential_process_keys_are_used_and_can_assume_a_role() {
     let Some((moto, env)) = setup("") else { return };
-    let script = env.write_file(
+    let script = env.write_script(
         "bin/creds",
         "#!/bin/sh\ncat <<'J'\n{\"Version\": 1, \"AccessKeyId\": \"AKIAFAKEPROCESS00001\", \"SecretAccessKey\": \"fake-secret-process\"}\nJ\n",
     );
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     env.write_config(&format!(
         "[profile proc]\ncredential_process = {}\n\
          [profile procrole]\nrole_arn = arn:aws:iam::123456789012:role/fromproc\nsource_profile = proc\n",

@@ -273,12 +273,7 @@ impl Fixture {
         let bin = dir.path().join("my bin's dir");
         fs::create_dir(&bin).unwrap();
         let stub = bin.join("awsdo");
-        fs::write(&stub, STUB).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&stub, fs::Permissions::from_mode(0o755)).unwrap();
-        }
+        util::write_executable(&stub, STUB);
         let hook = dir.path().join("hook");
         fs::write(&hook, kind.shell().hook(&stub)).unwrap();
         let fixture = Fixture { kind, dir, hook };

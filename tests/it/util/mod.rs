@@ -219,6 +219,15 @@ impl TestEnv {
         p
     }
 
+    /// Writes `ROOT/rel` as an executable (0755) and returns its path. A child process writes
+    /// it, so this process never holds a write descriptor to it (see `copy_executable`).
+    pub fn write_script(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.root().join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        write_executable(&p, text);
+        p
+    }
+
     /// Writes the token that `aws sso login` leaves for `key` (an sso_session name, or the
     /// start URL of a legacy profile) in `HOME/.aws/sso/cache/`, valid for `valid`.
     pub fn write_sso_token(
@@ -321,6 +330,28 @@ fn describe_cmd(cmd: &Command) -> String {
         s.push_str(&a.to_string_lossy());
     }
     s
+}
+
+/// Writes `text` to `path` as an executable (0755) through a child process (see
+/// `copy_executable`).
+pub fn write_executable(path: &Path, text: &str) {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh"])
+        .arg(path);
+    let out = run_with_input(&mut cmd, text);
+    assert!(
+        out.status.success(),
+        "write {}: {}",
+        path.display(),
+        describe(&out)
+    );
+}
+
+/// Copies the executable `from` to `to` (mode kept) through `cp`, so this process never holds
+/// a write descriptor to it: one held while another test forks would stay open in that child
+/// until its exec, and running `to` would fail with ETXTBSY ("Text file busy").
+pub fn copy_executable(from: &Path, to: &Path) {
+    run_ok(Command::new("cp").arg(from).arg(to));
 }
 
 /// Runs `cmd` (stdin closed unless set) and returns its output; panics, showing stdout and
