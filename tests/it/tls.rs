@@ -99,7 +99,7 @@ fn a_private_ca_is_trusted_through_aws_ca_bundle_or_the_profiles_ca_bundle_issue
     assert!(exported_key(&out).starts_with("ASIA"), "{}", stdout(&out));
 
     // AWS_CA_BUNDLE, for a profile without ca_bundle; the system roots stay trusted as well
-    // (`sts::tests::the_bundle_adds_to_the_system_roots`).
+    // (`net::transport::tests::the_bundle_adds_to_the_system_roots`).
     env.set_var("AWS_CA_BUNDLE", ca);
     let out = run_ok(
         env.cmd()
