@@ -22,4 +22,5 @@ pub mod mfa;
 pub mod plan;
 pub mod resolve;
 pub mod shell;
+pub mod sso;
 pub mod sts;

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::cache::{Cache, Kind};
 use crate::config::ProfileSet;
-use crate::creds::{Credentials, format_utc};
+use crate::creds::Credentials;
 use crate::deadline::Deadline;
 use crate::error::{MfaRejected, SourceExpired};
 use crate::log::debug;
@@ -309,24 +309,23 @@ impl Resolver<'_> {
                     )?
                 }
                 Step::Sso {
-                    profile,
-                    sso_session,
-                    sso_start_url,
                     sso_region,
                     sso_account_id,
                     sso_role_name,
+                    ..
                 } => {
-                    let token =
-                        sso_token(profile, sso_session.as_deref(), sso_start_url, self.env)?;
+                    let session = crate::sso::session::Session::from_step(step, self.profiles)
+                        .context("an SSO step without an SSO session")?;
+                    let token = crate::sso::refresh::access_token(
+                        &self.net,
+                        &session,
+                        self.env,
+                        self.cache.as_ref(),
+                        self.deadline,
+                    )?;
                     self.net
                         .sso_role_credentials(sso_region, &token, sso_account_id, sso_role_name)
-                        .map_err(|e| {
-                            let login = match sso_session {
-                                Some(s) => format!("aws sso login --sso-session {s}"),
-                                None => format!("aws sso login --profile {profile}"),
-                            };
-                            e.context(format!("run: {login}"))
-                        })?
+                        .map_err(|e| crate::sso::session::portal_error(e, &session))?
                 }
                 Step::SessionToken {
                     profile,
@@ -719,60 +718,4 @@ fn session_name(configured: Option<&str>) -> String {
     configured
         .map(str::to_owned)
         .unwrap_or_else(|| format!("awsdo-{}", OffsetDateTime::now_utc().unix_timestamp()))
-}
-
-/// The access token `aws sso login` left in `~/.aws/sso/cache`, if it is still good.
-fn sso_token(
-    profile: &str,
-    session: Option<&str>,
-    start_url: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> anyhow::Result<String> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Token {
-        access_token: String,
-        expires_at: String,
-    }
-    let login = match session {
-        Some(s) => format!("aws sso login --sso-session {s}"),
-        None => format!("aws sso login --profile {profile}"),
-    };
-    let home = env("HOME").context("could not find the SSO token cache: HOME is not set")?;
-    let file_key = session.unwrap_or(start_url);
-    let path = std::path::Path::new(&home)
-        .join(".aws/sso/cache")
-        .join(format!("{}.json", sha1_hex(file_key.as_bytes())));
-    let text = crate::files::read_regular_text(&path, MAX_TOKEN_FILE).map_err(|_| {
-        anyhow::anyhow!("could not find an SSO token for profile {profile:?}; run: {login}")
-    })?;
-    let token: Token = serde_json::from_str(&text).map_err(|_| {
-        anyhow::anyhow!(
-            "could not read the SSO token {}; run: {login}",
-            path.display()
-        )
-    })?;
-    let expires = OffsetDateTime::parse(
-        &token.expires_at,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .map_err(|_| {
-        anyhow::anyhow!(
-            "could not read the SSO token {}; run: {login}",
-            path.display()
-        )
-    })?;
-    if expires <= OffsetDateTime::now_utc() {
-        bail!(
-            "could not use the SSO session of profile {profile:?}: it expired at {}; run: {login}",
-            format_utc(expires).unwrap_or_default()
-        );
-    }
-    Ok(token.access_token)
-}
-
-/// SHA-1 in hex: the AWS CLI names SSO token files by the SHA-1 of the session name.
-pub fn sha1_hex(data: &[u8]) -> String {
-    use sha1::{Digest as _, Sha1};
-    hex(&Sha1::digest(data))
 }

@@ -328,6 +328,21 @@ impl Net {
         result
     }
 
+    /// The run's shared HTTP client (TLS roots, proxy, body cap), for SDK clients built
+    /// outside this module (the SSO OIDC client of `sso::oidc`).
+    pub(crate) fn shared_http_client(&self) -> anyhow::Result<SharedHttpClient> {
+        self.http_client()
+    }
+
+    /// Run one network future of another module within the run's budget (see `call`).
+    pub(crate) fn run_call<T>(
+        &self,
+        what: &str,
+        fut: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        self.call(what, fut)
+    }
+
     /// The run's TLS roots: the system's plus the CA bundle's, read once, on first use.
     fn tls(&self) -> anyhow::Result<TlsContext> {
         if let Some(t) = self.tls.get() {

@@ -24,6 +24,7 @@ pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Res
     // The cache key is the plan's as the resolver sees it, before discovered devices are shown.
     let cache = cache_state(ctx, &resolver, &plan)?;
     fill_discovered_devices(&resolver, &mut plan);
+    let sso = crate::sso::session::Session::from_plan(&plan, &profiles);
     let text = if as_json {
         let mut value = json!({
             "profile": plan.profile,
@@ -39,10 +40,17 @@ pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Res
         if let Some(ca) = &plan.ca_bundle {
             value["ca_bundle"] = json!(ca);
         }
+        if let Some(sso) = &sso {
+            value["sso"] = crate::sso::session::token_json(sso, &env);
+        }
         format!("{}\n", serde_json::to_string_pretty(&value)?)
     } else {
         // Names, ARNs, regions and paths come from the files: shown escaped (JSON escapes its own).
-        escape_lines(&explain_text(&plan, &cache))
+        let mut text = explain_text(&plan, &cache);
+        if let Some(sso) = &sso {
+            text.push_str(&format!("{}\n", crate::sso::session::token_line(sso, &env)));
+        }
+        escape_lines(&text)
     };
     write_out(&text)
 }
@@ -283,7 +291,11 @@ pub fn status(ctx: &Ctx, names_only: bool) -> anyhow::Result<ExitCode> {
     let env = ctx.getter();
     let resolver = ctx.resolver(&profiles, false, None, &env)?;
     let current = ctx.var_nonempty("AWS_PROFILE");
-    write_out(&status_text(&profiles, &resolver, ctx, current.as_deref()))
+    let mut text = status_text(&profiles, &resolver, ctx, current.as_deref());
+    text.push_str(&escape_lines(&crate::sso::session::status_rows(
+        &profiles, &env,
+    )));
+    write_out(&text)
 }
 
 /// What `status` says when neither file defines a profile: which files it read and how to add one.

@@ -17,14 +17,19 @@ use crate::error::SilentExit;
 use crate::resolve::{MfaSessionOwners, ProfileEntry};
 use crate::sts::GLOBAL_REGION;
 
-/// Fetch fresh credentials for the profile now (asking for MFA if needed) and cache them.
-pub fn login(ctx: &Ctx, profile: Option<String>) -> anyhow::Result<ExitCode> {
+/// Fetch fresh credentials for the profile now (asking for MFA if needed, signing in to IAM
+/// Identity Center first for an SSO profile: with a device code when `device_code`) and cache
+/// them.
+pub fn login(ctx: &Ctx, profile: Option<String>, device_code: bool) -> anyhow::Result<ExitCode> {
     let profiles = ctx.profiles()?;
     let name = ctx.profile_name(profile);
     let plan = ctx.plan(&profiles, &name)?;
     let env = ctx.getter();
     let mut resolver = ctx.resolver(&profiles, true, None, &env)?;
     resolver.force = true;
+    if let Some(sso) = crate::sso::session::Session::from_plan(&plan, &profiles) {
+        sso_sign_in(ctx, &resolver, &sso, device_code)?;
+    }
     let got = resolver.resolve(&plan)?;
     let left = got
         .credentials
@@ -33,6 +38,34 @@ pub fn login(ctx: &Ctx, profile: Option<String>) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     eprintln!("awsdo: logged in to profile {name:?}{left}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sign in to the profile's SSO session (DESIGN §10) and say until when.
+fn sso_sign_in(
+    ctx: &Ctx,
+    resolver: &crate::resolve::Resolver<'_>,
+    sso: &crate::sso::session::Session,
+    device_code: bool,
+) -> anyhow::Result<()> {
+    use crate::sso::session::{Context, Flow};
+    let env = ctx.getter();
+    let cache = match ctx.cache()? {
+        Some(c) => c,
+        None => crate::cache::Cache::from_env(&env)?,
+    };
+    let cx = Context {
+        net: &resolver.net,
+        env: &env,
+        user_env: ctx.user_env(),
+        cache: &cache,
+    };
+    let token = crate::sso::login::login(&cx, sso, &Flow::choose(device_code, &env))?;
+    eprintln!(
+        "awsdo: signed in to IAM Identity Center ({}) until {}",
+        crate::escape::escape(&sso.label()),
+        crate::escape::escape(&token.expires_at)
+    );
+    Ok(())
 }
 
 /// How long `logout` waits for an awsdo that is getting credentials for the same entry (a
@@ -107,6 +140,16 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
         let resolver = ctx.resolver(&profiles, false, None, &env)?;
         for session in resolver.mfa_session_names(&plan) {
             removed |= cache.remove(Kind::MfaSession, &session)?;
+        }
+        // An SSO profile's session is signed out too: the next use needs a new sign-in.
+        if let Some(sso) = crate::sso::session::Session::from_plan(&plan, &profiles)
+            && crate::sso::refresh::logout(&resolver.net, &sso, &env, &cache)?
+        {
+            eprintln!(
+                "awsdo: signed out of IAM Identity Center ({})",
+                crate::escape::escape(&sso.label())
+            );
+            removed = true;
         }
     }
     if removed {

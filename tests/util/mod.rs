@@ -14,6 +14,7 @@
 pub mod driver;
 pub mod http;
 pub mod moto;
+pub mod oidc;
 pub mod sha1;
 pub mod sso;
 pub mod sts;
