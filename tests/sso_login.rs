@@ -79,6 +79,7 @@ fn bounded(cmd: &mut Command) -> std::process::Output {
 #[test]
 fn pkce_sign_in_through_the_browser_writes_the_aws_cli_token_and_serves_credentials() {
     let (fake, mut env) = setup();
+    env.set_var("AWSDO_LOG", "debug");
     let out = login_with_browser(&fake, &mut env);
     let err = stderr(&out);
     // The authorize URL is on the terminal, and the browser got the same URL.
