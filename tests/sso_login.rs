@@ -333,6 +333,26 @@ fn an_expired_token_that_cannot_be_refreshed_says_run_awsdo_login() {
         "{err}"
     );
     assert_eq!(fake.token_calls("refresh_token").len(), 0);
+    // Expired with a good registration, but the service cannot be reached: one line that says
+    // so, and the fix.
+    run_ok(env.cmd().args(["login", "sso"]));
+    set_token_expiry(&env, -60);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let out = run_fail(env.cmd().env("AWS_ENDPOINT_URL_SSO_OIDC", &url).args([
+        "-p",
+        "sso",
+        "--disable-cache",
+        "--",
+        "true",
+    ]));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("check the network") && err.trim_end().ends_with("run: awsdo login sso"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -164,7 +164,14 @@ fn refresh(
         Oidc::new(net, &session.region, endpoint.as_deref()).map_err(|e| format!("{e:#}"))?;
     let issued = oidc
         .create_token(&reg, Grant::Refresh(refresh_token))
-        .map_err(|e| format!("the refresh was refused: {}", e.reason))?;
+        .map_err(|e| match e.code {
+            Some(_) => format!("the refresh was refused: {}", e.reason),
+            None => format!(
+                "the refresh got {} from {}; check the network connection (and HTTPS_PROXY)",
+                e.reason,
+                super::oidc::base_url(&session.region, endpoint.as_deref())
+            ),
+        })?;
     token_from(session, &reg, issued, Some(refresh_token)).map_err(|e| format!("{e:#}"))
 }
 
