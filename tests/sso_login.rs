@@ -456,13 +456,15 @@ fn explain_and_status_show_the_sso_session_and_its_token() {
     assert!(text.contains("refreshable"), "{text}");
     let out = run_ok(env.cmd().args(["explain", "sso", "--json"]));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(v["sso"]["state"], "valid", "{v}");
-    assert_eq!(v["sso"]["session"], "corp", "{v}");
+    assert_eq!(v["cache"]["sso_token"]["state"], "valid", "{v}");
+    assert_eq!(v["cache"]["sso_token"]["session"], "corp", "{v}");
+    assert_eq!(v["cache"]["sso_token"]["refreshable"], true, "{v}");
     let out = run_ok(env.cmd().arg("status"));
     let text = stdout(&out);
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("sso-session corp") && l.contains("valid until")),
+        text.lines().any(|l| l.trim_start().starts_with("sso ")
+            && (l.ends_with("sso-session corp: 59m left")
+                || l.ends_with("sso-session corp: 1h left"))),
         "{text}"
     );
 }

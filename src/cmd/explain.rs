@@ -41,7 +41,7 @@ pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Res
             value["ca_bundle"] = json!(ca);
         }
         if let Some(sso) = &sso {
-            value["sso"] = crate::sso::session::token_json(sso, &env);
+            value["cache"]["sso_token"] = crate::sso::session::token_json(sso, &env);
         }
         format!("{}\n", serde_json::to_string_pretty(&value)?)
     } else {
@@ -291,11 +291,7 @@ pub fn status(ctx: &Ctx, names_only: bool) -> anyhow::Result<ExitCode> {
     let env = ctx.getter();
     let resolver = ctx.resolver(&profiles, false, None, &env)?;
     let current = ctx.var_nonempty("AWS_PROFILE");
-    let mut text = status_text(&profiles, &resolver, ctx, current.as_deref());
-    text.push_str(&escape_lines(&crate::sso::session::status_rows(
-        &profiles, &env,
-    )));
-    write_out(&text)
+    write_out(&status_text(&profiles, &resolver, ctx, current.as_deref()))
 }
 
 /// What `status` says when neither file defines a profile: which files it read and how to add one.
@@ -381,6 +377,17 @@ fn status_text(
                             failing += 1;
                             "unusable".to_owned()
                         }
+                    };
+                    // An SSO profile's row also says how long its session's token lasts.
+                    let cached = match crate::sso::session::Session::from_plan(&plan, profiles) {
+                        Some(sso) => format!(
+                            "{cached}  {}",
+                            escape_short(
+                                &crate::sso::session::status_cell(&sso, &ctx.getter()),
+                                80
+                            )
+                        ),
+                        None => cached,
                     };
                     (escape_short(&compact_summary(&plan), KIND_WIDTH), cached)
                 }

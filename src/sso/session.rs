@@ -269,7 +269,7 @@ pub fn token_line(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> St
     format!("sso token: {body}")
 }
 
-/// `explain --json`'s `"sso"` object: `session` (name or null), `start_url`, `region`,
+/// `explain --json`'s `cache.sso_token` object: `session` (name or null), `start_url`, `region`,
 /// `token_file`, `state` (`missing`, `unreadable`, `valid`, `expired`), `expiration` (RFC 3339
 /// or null), `refreshable`.
 pub fn token_json(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> serde_json::Value {
@@ -307,42 +307,26 @@ fn human(secs: i64) -> String {
     }
 }
 
-/// `status`'s SSO section: one row per SSO session the profiles use (`[sso-session]` sections
-/// and legacy start URLs), with its token's state; empty when no profile uses SSO.
-pub fn status_rows(profiles: &ProfileSet, env: &dyn Fn(&str) -> Option<String>) -> String {
-    let mut sessions: Vec<Session> = Vec::new();
-    for name in profiles.profile_names() {
-        let Some(p) = profiles.profile(name) else {
-            continue;
-        };
-        let named = p.get("sso_session").map(str::to_owned);
-        let section = named.as_deref().and_then(|n| profiles.sso_session(n));
-        let get = |k: &str| section.and_then(|s| s.get(k)).or_else(|| p.get(k));
-        let (Some(start_url), Some(region)) = (get("sso_start_url"), get("sso_region")) else {
-            continue;
-        };
-        let s = Session {
-            profile: name.to_owned(),
-            name: named,
-            start_url: start_url.to_owned(),
-            region: region.to_owned(),
-            scopes: None,
-        };
-        if !sessions.iter().any(|o| o.token_file() == s.token_file()) {
-            sessions.push(s);
+/// `status`'s cell for an SSO profile: `sso-session corp: 7h59m left` (or `expired`,
+/// `expired, refreshed at next use`, `no token`; a legacy profile shows its start URL).
+pub fn status_cell(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> String {
+    let label = match &session.name {
+        Some(n) => format!("sso-session {n}"),
+        None => format!("sso {}", session.start_url),
+    };
+    let now = OffsetDateTime::now_utc();
+    let state = match token_state(session, env) {
+        TokenState::Missing => "no token".to_owned(),
+        TokenState::Unreadable => "token unreadable".to_owned(),
+        TokenState::Valid { expires, .. } => {
+            format!("{} left", human((expires - now).whole_seconds()))
         }
-    }
-    let mut out = String::new();
-    for s in &sessions {
-        let line = token_line(s, env);
-        let state = line.strip_prefix("sso token: ").unwrap_or(&line);
-        let label = match &s.name {
-            Some(n) => format!("sso-session {n}"),
-            None => format!("sso {}", s.start_url),
-        };
-        out.push_str(&format!("{label}  {state}\n"));
-    }
-    out
+        TokenState::Expired {
+            refreshable: true, ..
+        } => "expired, refreshed at next use".to_owned(),
+        TokenState::Expired { .. } => "expired".to_owned(),
+    };
+    format!("{label}: {state}")
 }
 
 #[cfg(test)]
