@@ -379,16 +379,10 @@ fn status_text(
                         }
                     };
                     // An SSO profile's row also says how long its session's token lasts.
-                    let cached = match crate::sso::session::Session::from_plan(&plan, profiles) {
-                        Some(sso) => format!(
-                            "{cached}  {}",
-                            escape_short(
-                                &crate::sso::session::status_cell(&sso, &ctx.getter()),
-                                80
-                            )
-                        ),
-                        None => cached,
-                    };
+                    let sso = crate::sso::session::status_cell(&plan, profiles, &ctx.getter());
+                    let cached = sso.map_or(cached.clone(), |c| {
+                        escape_short(&format!("{cached}  {c}"), 120)
+                    });
                     (escape_short(&compact_summary(&plan), KIND_WIDTH), cached)
                 }
             };

@@ -307,15 +307,21 @@ fn human(secs: i64) -> String {
     }
 }
 
-/// `status`'s cell for an SSO profile: `sso-session corp: 7h59m left` (or `expired`,
-/// `expired, refreshed at next use`, `no token`; a legacy profile shows its start URL).
-pub fn status_cell(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> String {
+/// `status`'s cell for an SSO profile's plan: `sso-session corp: 7h59m left` (or `expired`,
+/// `expired, refreshed at next use`, `no token`; a legacy profile shows its start URL). `None`
+/// for a plan without an SSO step.
+pub fn status_cell(
+    plan: &Plan,
+    profiles: &ProfileSet,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let session = Session::from_plan(plan, profiles)?;
     let label = match &session.name {
         Some(n) => format!("sso-session {n}"),
         None => format!("sso {}", session.start_url),
     };
     let now = OffsetDateTime::now_utc();
-    let state = match token_state(session, env) {
+    let state = match token_state(&session, env) {
         TokenState::Missing => "no token".to_owned(),
         TokenState::Unreadable => "token unreadable".to_owned(),
         TokenState::Valid { expires, .. } => {
@@ -326,7 +332,7 @@ pub fn status_cell(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> S
         } => "expired, refreshed at next use".to_owned(),
         TokenState::Expired { .. } => "expired".to_owned(),
     };
-    format!("{label}: {state}")
+    Some(format!("{label}: {state}"))
 }
 
 #[cfg(test)]
