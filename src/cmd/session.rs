@@ -14,8 +14,8 @@ use crate::credential_process::CHAIN_VAR;
 use crate::creds::Credentials;
 use crate::deadline::Deadline;
 use crate::error::SilentExit;
+use crate::net::GLOBAL_REGION;
 use crate::resolve::{MfaSessionOwners, ProfileEntry};
-use crate::sts::GLOBAL_REGION;
 
 /// Fetch fresh credentials for the profile now (asking for MFA if needed, signing in to IAM
 /// Identity Center first for an SSO profile: with a device code when `device_code`) and cache
@@ -143,7 +143,7 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
         }
         // An SSO profile's session is signed out too: the next use needs a new sign-in.
         if let Some(sso) = crate::sso::session::Session::from_plan(&plan, &profiles)
-            && crate::sso::refresh::logout(&resolver.net, &sso, &env, &cache)?
+            && crate::sso::token::logout(&resolver.net, &sso, &env, &cache)?
         {
             eprintln!(
                 "awsdo: signed out of IAM Identity Center ({})",

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 use super::oidc::{CallError, Grant, Oidc};
-use super::refresh::{REFRESH_LOCK_WAIT, token_from};
 use super::session::{Context, Flow, Session};
 use super::store::{self, Registration, Token};
+use super::token::{REFRESH_LOCK_WAIT, token_from};
 use crate::deadline::Deadline;
 use crate::env::Env;
 

@@ -17,7 +17,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use time::OffsetDateTime;
 
 use super::store::{Registration, format_time};
-use crate::sts::Net;
+use crate::net::Net;
 
 /// The grant types of a PKCE registration (botocore `SSOTokenFetcherAuth._AUTH_GRANT_TYPES`).
 pub const AUTH_CODE_GRANTS: [&str; 2] = ["authorization_code", "refresh_token"];

@@ -8,8 +8,8 @@ use crate::cache::{Cache, EntryLock, Kind};
 use crate::config::ProfileSet;
 use crate::deadline::Deadline;
 use crate::env::Env;
+use crate::net::Net;
 use crate::plan::{Plan, Step};
-use crate::sts::Net;
 
 /// The scopes asked for when the session sets no `sso_registration_scopes`: the one that
 /// makes IAM Identity Center issue refresh tokens.

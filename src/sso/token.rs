@@ -1,7 +1,9 @@
-//! The silent refresh every command relies on (`-- cmd`, export, the hook, the credential
+//! The access token an SSO step needs, from the AWS CLI's token cache
+//! (`~/.aws/sso/cache`, written by `awsdo login`, `aws sso login` or an SDK), refreshed
+//! silently by every command that needs it (`-- cmd`, export, the hook, the credential
 //! endpoint): a token with under [`REFRESH_WINDOW`] left is refreshed with its refresh token,
 //! once per SSO session across processes (a lock taken with a deadline, then the file is read
-//! again); and signing out. Nothing here opens a browser or asks anything.
+//! again). Also signing out. Nothing here opens a browser or asks anything.
 
 use std::time::Duration;
 
@@ -13,7 +15,7 @@ use super::session::{Session, TOKEN};
 use super::store::{self, Registration, Token, format_time};
 use crate::cache::Cache;
 use crate::deadline::Deadline;
-use crate::sts::Net;
+use crate::net::Net;
 
 /// A token with less than this left is refreshed (botocore `SSOTokenProvider._REFRESH_WINDOW`).
 pub const REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60);
