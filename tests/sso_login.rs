@@ -255,6 +255,17 @@ fn the_registration_is_reused_until_it_expires() {
 }
 
 #[test]
+fn a_registration_the_service_no_longer_knows_is_replaced_once() {
+    let (fake, env) = setup();
+    run_ok(env.cmd().args(["login", "sso"]));
+    // The cached registration has not expired by its date, but the service revoked it.
+    fake.forget_clients();
+    let out = run_ok(env.cmd().args(["login", "sso"]));
+    assert_eq!(fake.count("/client/register"), 2, "{}", stderr(&out));
+    assert_eq!(fake.count("/device_authorization"), 3);
+}
+
+#[test]
 fn a_token_with_under_15_minutes_left_is_refreshed_silently() {
     let (fake, env) = setup();
     run_ok(env.cmd().args(["login", "sso"]));

@@ -148,6 +148,12 @@ impl FakeOidc {
         self.state.lock().unwrap().token_life = secs;
     }
 
+    /// Forgets every client registration (as when one expires or is revoked at the service):
+    /// their calls get `InvalidClientException` from now on.
+    pub fn forget_clients(&self) {
+        self.state.lock().unwrap().clients.clear();
+    }
+
     /// Calls of an operation path (`/client/register`, `/device_authorization`, `/token`,
     /// `/authorize`).
     pub fn count(&self, path: &str) -> usize {
