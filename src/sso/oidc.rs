@@ -49,10 +49,13 @@ impl std::error::Error for CallError {}
 
 /// What StartDeviceAuthorization answered.
 pub struct DeviceAuth {
+    /// The device code CreateToken is polled with.
     pub device_code: String,
     /// The code the user checks on the page (not a secret: it is shown).
     pub user_code: String,
+    /// The page where the user enters the code.
     pub verification_uri: String,
+    /// The same page with the code filled in.
     pub verification_uri_complete: Option<String>,
     /// Seconds the device code stays valid.
     pub expires_in: u64,
@@ -76,9 +79,11 @@ pub enum Grant<'a> {
 
 /// What CreateToken answered. `Debug` shows no secret.
 pub struct Issued {
+    /// The bearer token for the portal.
     pub access_token: String,
     /// Seconds the access token is valid.
     pub expires_in: u64,
+    /// The refresh token, when the registration's scopes call for one.
     pub refresh_token: Option<String>,
 }
 

@@ -25,6 +25,7 @@ pub struct Session {
     pub profile: String,
     /// The sso-session name; `None` for a legacy profile.
     pub name: Option<String>,
+    /// `sso_start_url` and `sso_region`.
     pub start_url: String,
     pub region: String,
     /// `sso_registration_scopes`, split at commas, as configured (`None` when not set).

@@ -44,14 +44,16 @@ pub struct Token {
     pub access_token: String,
     /// When the access token expires (see [`parse_time`]).
     pub expires_at: String,
-    /// The registration the token came from, for a refresh.
+    /// The registration the token came from (its client id), for a refresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
+    /// That registration's secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
     /// When that registration expires: no refresh after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_expires_at: Option<String>,
+    /// The refresh token (present when the registration asked for `sso:account:access`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
 }
@@ -92,10 +94,12 @@ impl Token {
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Registration {
+    /// The client id and secret RegisterClient issued.
     pub client_id: String,
     pub client_secret: String,
     /// When the registration expires (see [`parse_time`]).
     pub expires_at: String,
+    /// The scopes registered for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
     /// `["authorization_code", "refresh_token"]` for a PKCE registration; absent for a device
