@@ -384,6 +384,54 @@ fn the_hook_never_opens_a_browser_and_says_run_awsdo_login_once() {
 }
 
 #[test]
+fn the_bash_hook_says_run_awsdo_login_once_and_starts_no_browser() {
+    if !util::require("bash") {
+        return;
+    }
+    let (fake, mut env) = setup();
+    let browser = browser_stand_in(env.root());
+    env.set_var("BROWSER", browser.to_str().unwrap());
+    let script = format!(
+        "eval \"$({} hook bash)\"\nexport AWS_PROFILE=sso\n\
+         for i in 1 2 3; do __awsdo_hook; echo \"##$i##\" >&2; done\n",
+        util::sh_quote(util::awsdo_bin())
+    );
+    let out = bounded(
+        env.command("bash")
+            .args(["--noprofile", "--norc", "-c", &script]),
+    );
+    let err = stderr(&out);
+    assert_eq!(err.matches("run: awsdo login sso").count(), 1, "{err}");
+    assert!(
+        err.starts_with("awsdo: could not find an SSO token for profile \"sso\""),
+        "{err}"
+    );
+    assert!(browser_log(env.root()).is_empty());
+    assert_eq!(
+        fake.count("/authorize") + fake.count("/device_authorization"),
+        0
+    );
+}
+
+#[test]
+fn a_legacy_profile_signs_in_under_the_sha1_of_its_start_url() {
+    let (fake, env) = setup();
+    env.write_config(
+        "[profile old]\nsso_start_url = https://old.awsapps.com/start\nsso_region = eu-west-1\n\
+         sso_account_id = 123456789012\nsso_role_name = Dev\n",
+    );
+    run_ok(env.cmd().args(["login", "old"]));
+    let path = token_path(&env, "https://old.awsapps.com/start");
+    let t: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(t["startUrl"], "https://old.awsapps.com/start");
+    run_ok(
+        env.cmd()
+            .args(["-p", "old", "--disable-cache", "--", "true"]),
+    );
+    assert_eq!(fake.portal.count(), 2);
+}
+
+#[test]
 fn botocore_uses_the_token_awsdo_wrote_and_awsdo_the_one_botocore_refreshed() {
     if !util::require("aws") {
         return;
@@ -449,6 +497,23 @@ fn logout_signs_out_of_the_portal_and_removes_the_token() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn logout_all_signs_out_every_sso_session() {
+    let (fake, env) = setup();
+    let mut config = String::from(CONFIG);
+    config.push_str(
+        "[profile old]\nsso_start_url = https://old.awsapps.com/start\nsso_region = eu-west-1\n\
+         sso_account_id = 123456789012\nsso_role_name = Dev\n",
+    );
+    env.write_config(&config);
+    run_ok(env.cmd().args(["login", "sso"]));
+    run_ok(env.cmd().args(["login", "old"]));
+    let out = run_ok(env.cmd().args(["logout", "--all"]));
+    assert_eq!(fake.portal.logouts().len(), 2, "{}", stderr(&out));
+    assert!(!token_path(&env, "corp").exists());
+    assert!(!token_path(&env, "https://old.awsapps.com/start").exists());
 }
 
 #[test]

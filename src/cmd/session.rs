@@ -107,6 +107,20 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
         }
         n += cache.remove_all_temps()?;
         eprintln!("awsdo: removed {n} cached files");
+        // Every SSO session the profiles use is signed out too.
+        let env = ctx.getter();
+        if let Ok(profiles) = ctx.profiles()
+            && let Ok(resolver) = ctx.resolver(&profiles, false, None, &env)
+        {
+            for sso in crate::sso::session::sessions(&profiles) {
+                if crate::sso::token::logout(&resolver.net, &sso, &env, &cache)? {
+                    eprintln!(
+                        "awsdo: signed out of IAM Identity Center ({})",
+                        crate::escape::escape(&sso.label())
+                    );
+                }
+            }
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let name = ctx.profile_name(profile);

@@ -308,6 +308,34 @@ fn human(secs: i64) -> String {
     }
 }
 
+/// Every SSO session the profiles use (`[sso-session]`s and legacy start URLs), once each,
+/// named after the first profile that uses it.
+pub fn sessions(profiles: &ProfileSet) -> Vec<Session> {
+    let mut out: Vec<Session> = Vec::new();
+    for name in profiles.profile_names() {
+        let Some(p) = profiles.profile(name) else {
+            continue;
+        };
+        let named = p.get("sso_session").map(str::to_owned);
+        let section = named.as_deref().and_then(|n| profiles.sso_session(n));
+        let get = |k: &str| section.and_then(|s| s.get(k)).or_else(|| p.get(k));
+        let (Some(start_url), Some(region)) = (get("sso_start_url"), get("sso_region")) else {
+            continue;
+        };
+        let s = Session {
+            profile: name.to_owned(),
+            name: named,
+            start_url: start_url.to_owned(),
+            region: region.to_owned(),
+            scopes: None,
+        };
+        if !out.iter().any(|o| o.token_file() == s.token_file()) {
+            out.push(s);
+        }
+    }
+    out
+}
+
 /// `status`'s cell for an SSO profile's plan: `sso-session corp: 7h59m left` (or `expired`,
 /// `expired, refreshed at next use`, `no token`; a legacy profile shows its start URL). `None`
 /// for a plan without an SSO step.
