@@ -187,7 +187,7 @@ pub enum Command {
     /// Get fresh credentials now (asking for MFA if needed, signing in to IAM Identity Center
     /// for an SSO profile) and cache them.
     #[command(
-        after_help = "Examples:\n  awsdo login prod\n  awsdo login --device-code sso-dev   # sign in on another device (SSH, no browser)"
+        after_help = "Examples:\n  awsdo login prod\n  awsdo login --device-code sso-dev   # sign in on another device"
     )]
     Login {
         /// The profile to log in to [default: as for -p].
