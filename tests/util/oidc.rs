@@ -143,11 +143,6 @@ impl FakeOidc {
         self.state.lock().unwrap().authorize = end;
     }
 
-    /// How long access tokens issued from now on live, in seconds.
-    pub fn token_life(&self, secs: u64) {
-        self.state.lock().unwrap().token_life = secs;
-    }
-
     /// Forgets every client registration (as when one expires or is revoked at the service):
     /// their calls get `InvalidClientException` from now on.
     pub fn forget_clients(&self) {
