@@ -80,7 +80,13 @@ fn bounded(cmd: &mut Command) -> std::process::Output {
 fn pkce_sign_in_through_the_browser_writes_the_aws_cli_token_and_serves_credentials() {
     let (fake, mut env) = setup();
     env.set_var("AWSDO_LOG", "debug");
+    env.set_var("AWS_SECRET_ACCESS_KEY", "fake-secret-not-for-the-browser");
+    env.set_var("AWS_SESSION_TOKEN", "fake-token-not-for-the-browser");
     let out = login_with_browser(&fake, &mut env);
+    // The browser got no credential variable.
+    let names = std::fs::read_to_string(env.root().join("browser.env")).unwrap();
+    assert!(names.lines().any(|n| n == "HOME"), "{names}");
+    assert!(!names.contains("AWS_SECRET_ACCESS_KEY") && !names.contains("AWS_SESSION_TOKEN"));
     let err = stderr(&out);
     // The authorize URL is on the terminal, and the browser got the same URL.
     let urls = browser_log(env.root());

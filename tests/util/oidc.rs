@@ -398,7 +398,8 @@ fn now_secs() -> i64 {
 }
 
 /// Writes a `$BROWSER` stand-in under `root`: it logs each URL it is given to `browser.log`
-/// and follows it (with redirects, as a browser would) with curl. Returns its path.
+/// and the names of its environment variables to `browser.env`, and follows the URL (with
+/// redirects, as a browser would) with curl. Returns its path.
 pub fn browser_stand_in(root: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     let path = root.join("browser.sh");
@@ -406,8 +407,9 @@ pub fn browser_stand_in(root: &Path) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\nexec curl -s -L --max-time 30 -o /dev/null \"$1\"\n",
-            log.display()
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\nenv | cut -d= -f1 > '{}'\nexec curl -s -L --max-time 30 -o /dev/null \"$1\"\n",
+            log.display(),
+            root.join("browser.env").display()
         ),
     )
     .unwrap();
