@@ -17,6 +17,7 @@ pub mod error;
 pub mod escape;
 pub mod files;
 pub mod helper;
+pub mod hook_state;
 pub mod log;
 pub mod mfa;
 pub mod net;

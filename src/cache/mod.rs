@@ -396,6 +396,16 @@ impl Cache {
         Ok(refresh.path.join(name))
     }
 
+    /// Whether `path` is the mark [`Cache::refresh_mark`] makes for `at` and it is still there
+    /// with mtime `at`: a regular file, not followed through a symlink. fish's prompt compares
+    /// the mark's mtime with the clock, so a missing or changed mark calls `awsdo export` at
+    /// every prompt until it is made again.
+    pub fn refresh_mark_is(&self, path: &Path, at: i64) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        path == self.dir.join("refresh").join(at.to_string())
+            && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.mtime() == at)
+    }
+
     /// Every file name in the directory, for tests.
     #[cfg(test)]
     fn all_files(&self) -> Vec<String> {

@@ -144,4 +144,12 @@ fn refresh_marks_do_not_follow_a_planted_symlink() {
     let path = cache.refresh_mark(2_000_000_000).unwrap();
     let mtime = fs::metadata(&path).unwrap().mtime();
     assert_eq!(mtime, 2_000_000_000);
+    assert!(cache.refresh_mark_is(&path, 2_000_000_000));
+    assert!(!cache.refresh_mark_is(&path, 2_000_000_001));
+    let elsewhere = target.join("2000000000");
+    fs::copy(&path, &elsewhere).unwrap();
+    assert!(!cache.refresh_mark_is(&elsewhere, 2_000_000_000));
+    fs::remove_file(&path).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+    assert!(!cache.refresh_mark_is(&path, 2_000_000_000));
 }
