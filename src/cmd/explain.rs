@@ -8,23 +8,19 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::Ctx;
+use super::{Ctx, Mode, Prepared};
 use crate::config::ProfileSet;
 use crate::escape::{escape, escape_lines, escape_short};
 use crate::plan::{MfaFrom, Plan, Step};
-use crate::resolve::Resolver;
+use crate::resolve::{Device, Resolver};
 
 /// Print how `profile`'s credentials are obtained.
 pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Result<ExitCode> {
-    let profiles = ctx.profiles()?;
-    let name = ctx.profile_name(profile);
-    let mut plan = ctx.plan(&profiles, &name)?;
-    let env = ctx.getter();
-    let resolver = ctx.resolver(&profiles, false, None, &env)?;
+    let Prepared { mut plan, resolver } = ctx.prepare(profile, Mode::LOOK)?;
     // The cache key is the plan's as the resolver sees it, before discovered devices are shown.
     let cache = cache_state(ctx, &resolver, &plan)?;
     fill_discovered_devices(&resolver, &mut plan);
-    let sso = crate::sso::session::Session::from_plan(&plan, &profiles);
+    let sso = crate::sso::session::Session::from_plan(&plan, &ctx.profiles()?);
     let text = if as_json {
         let mut value = json!({
             "profile": plan.profile,
@@ -41,14 +37,17 @@ pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Res
             value["ca_bundle"] = json!(ca);
         }
         if let Some(sso) = &sso {
-            value["cache"]["sso_token"] = crate::sso::session::token_json(sso, &env);
+            value["cache"]["sso_token"] = crate::sso::session::token_json(sso, ctx.user_env());
         }
         format!("{}\n", serde_json::to_string_pretty(&value)?)
     } else {
         // Names, ARNs, regions and paths come from the files: shown escaped (JSON escapes its own).
         let mut text = explain_text(&plan, &cache);
         if let Some(sso) = &sso {
-            text.push_str(&format!("{}\n", crate::sso::session::token_line(sso, &env)));
+            text.push_str(&format!(
+                "{}\n",
+                crate::sso::session::token_line(sso, ctx.user_env())
+            ));
         }
         escape_lines(&text)
     };
@@ -61,25 +60,29 @@ fn fill_discovered_devices(resolver: &Resolver<'_>, plan: &mut Plan) {
         Step::Static { access_key_id, .. } => Some(access_key_id.clone()),
         _ => None,
     });
-    let Some(found) = key_id.as_deref().and_then(|k| resolver.cached_discovery(k)) else {
+    let Some(key_id) = key_id else {
         return;
     };
     for step in &mut plan.steps {
         let Step::SessionToken { mfa, .. } = step else {
             continue;
         };
-        let pending = mfa
-            .as_ref()
-            .is_some_and(|m| m.mfa_serial.is_none() && m.mfa_serial_from == MfaFrom::Discovered);
-        if !pending {
+        let Some(m) = mfa.as_mut() else {
+            continue;
+        };
+        if m.mfa_serial.is_some() || m.mfa_serial_from != MfaFrom::Discovered {
             continue;
         }
-        if found.devices.is_empty() {
+        match resolver.known_device(m, &key_id) {
+            Device::Use(serial) => {
+                m.mfa_serial = Some(serial);
+                m.mfa_serial_from = MfaFrom::CachedDiscovery;
+            }
+            // Discovery found several devices and none is chosen yet.
+            Device::Undecided(Some(_)) => m.mfa_serial_from = MfaFrom::CachedDiscovery,
             // Discovery found no device: no MFA for this key.
-            *mfa = None;
-        } else if let Some(m) = mfa.as_mut() {
-            m.mfa_serial = found.device();
-            m.mfa_serial_from = MfaFrom::CachedDiscovery;
+            Device::NoMfa => *mfa = None,
+            Device::Undecided(None) => {}
         }
     }
 }
@@ -288,8 +291,7 @@ pub fn status(ctx: &Ctx, names_only: bool) -> anyhow::Result<ExitCode> {
         let locations = ctx.locations()?;
         return write_out(&no_profiles_text(&locations.config, &locations.credentials));
     }
-    let env = ctx.getter();
-    let resolver = ctx.resolver(&profiles, false, None, &env)?;
+    let resolver = ctx.resolver(None, Mode::LOOK)?;
     let current = ctx.var_nonempty("AWS_PROFILE");
     write_out(&status_text(&profiles, &resolver, ctx, current.as_deref()))
 }
@@ -351,7 +353,7 @@ fn status_text(
         .into_iter()
         .map(|name| {
             let planned = crate::config::validate(profiles, name, None).and_then(|()| {
-                crate::plan::plan_with_env(profiles, name, &Default::default(), &ctx.getter())
+                crate::plan::plan_with_env(profiles, name, &Default::default(), ctx.user_env())
             });
             let (kind, cached) = match planned {
                 Err(_) if is_settings_only(profiles, name) => {
@@ -379,7 +381,7 @@ fn status_text(
                         }
                     };
                     // An SSO profile's row also says how long its session's token lasts.
-                    let sso = crate::sso::session::status_cell(&plan, profiles, &ctx.getter());
+                    let sso = crate::sso::session::status_cell(&plan, profiles, ctx.user_env());
                     let cached = sso.map_or(cached.clone(), |c| {
                         escape_short(&format!("{cached}  {c}"), 120)
                     });

@@ -6,33 +6,26 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::json;
 
-use super::Ctx;
+use super::{Ctx, Mode, Prepared};
 use crate::cache::{Busy, Kind};
 use crate::cmd::explain::human;
 use crate::console;
 use crate::credential_process::CHAIN_VAR;
-use crate::creds::Credentials;
 use crate::deadline::Deadline;
 use crate::error::SilentExit;
-use crate::net::GLOBAL_REGION;
 use crate::resolve::{MfaSessionOwners, ProfileEntry};
 
 /// Fetch fresh credentials for the profile now (asking for MFA if needed, signing in to IAM
 /// Identity Center first for an SSO profile: with a device code when `device_code`) and cache
 /// them.
 pub fn login(ctx: &Ctx, profile: Option<String>, device_code: bool) -> anyhow::Result<ExitCode> {
-    let profiles = ctx.profiles()?;
-    let name = ctx.profile_name(profile);
-    let plan = ctx.plan(&profiles, &name)?;
-    let env = ctx.getter();
-    let mut resolver = ctx.resolver(&profiles, true, None, &env)?;
-    resolver.force = true;
-    if let Some(sso) = crate::sso::session::Session::from_plan(&plan, &profiles) {
+    let Prepared { plan, resolver } = ctx.prepare(profile, Mode::LOGIN)?;
+    if let Some(sso) = crate::sso::session::Session::from_plan(&plan, &ctx.profiles()?) {
         sso_sign_in(ctx, &resolver, &sso, device_code)?;
     }
-    let got = resolver.resolve(&plan)?;
-    let left = got
-        .credentials
+    let credentials = resolver.resolve(&plan)?.credentials;
+    let name = plan.profile;
+    let left = credentials
         .remaining(time::OffsetDateTime::now_utc())
         .map(|d| format!(", valid for {}", human(d)))
         .unwrap_or_default();
@@ -48,18 +41,16 @@ fn sso_sign_in(
     device_code: bool,
 ) -> anyhow::Result<()> {
     use crate::sso::session::{Context, Flow};
-    let env = ctx.getter();
     let cache = match ctx.cache()? {
         Some(c) => c,
-        None => crate::cache::Cache::from_env(&env)?,
+        None => crate::cache::Cache::from_env(ctx.user_env())?,
     };
     let cx = Context {
         net: &resolver.net,
-        env: &env,
-        user_env: ctx.user_env(),
+        env: ctx.user_env(),
         cache: &cache,
     };
-    let token = crate::sso::login::login(&cx, sso, &Flow::choose(device_code, &env))?;
+    let token = crate::sso::login::login(&cx, sso, &Flow::choose(device_code, ctx.user_env()))?;
     eprintln!(
         "awsdo: signed in to IAM Identity Center ({}) until {}",
         crate::escape::escape(&sso.label()),
@@ -108,12 +99,11 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
         n += cache.remove_all_temps()?;
         eprintln!("awsdo: removed {n} cached files");
         // Every SSO session the profiles use is signed out too.
-        let env = ctx.getter();
         if let Ok(profiles) = ctx.profiles()
-            && let Ok(resolver) = ctx.resolver(&profiles, false, None, &env)
+            && let Ok(resolver) = ctx.resolver(None, Mode::LOOK)
         {
             for sso in crate::sso::session::sessions(&profiles) {
-                if crate::sso::token::logout(&resolver.net, &sso, &env, &cache)? {
+                if crate::sso::token::logout(&resolver.net, &sso, ctx.user_env(), &cache)? {
                     eprintln!(
                         "awsdo: signed out of IAM Identity Center ({})",
                         crate::escape::escape(&sso.label())
@@ -148,16 +138,14 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
         }
     }
     // And those the current config leads to (entries of earlier versions record no owners).
-    let profiles = ctx.profiles()?;
-    if let Ok(plan) = ctx.plan(&profiles, &name) {
-        let env = ctx.getter();
-        let resolver = ctx.resolver(&profiles, false, None, &env)?;
+    if let Ok(Prepared { plan, resolver }) = ctx.prepare(Some(name.clone()), Mode::LOOK) {
         for session in resolver.mfa_session_names(&plan) {
             removed |= cache.remove(Kind::MfaSession, &session)?;
         }
         // An SSO profile's session is signed out too: the next use needs a new sign-in.
-        if let Some(sso) = crate::sso::session::Session::from_plan(&plan, &profiles)
-            && crate::sso::token::logout(&resolver.net, &sso, &env, &cache)?
+        if let Ok(profiles) = ctx.profiles()
+            && let Some(sso) = crate::sso::session::Session::from_plan(&plan, &profiles)
+            && crate::sso::token::logout(&resolver.net, &sso, ctx.user_env(), &cache)?
         {
             eprintln!(
                 "awsdo: signed out of IAM Identity Center ({})",
@@ -224,43 +212,23 @@ fn credential_process_json(ctx: &Ctx) -> anyhow::Result<serde_json::Value> {
 /// The AWS console sign-in for the profile's credentials: a browser when there is one, else
 /// the URL on stdout.
 pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> {
-    let profiles = ctx.profiles()?;
-    let name = ctx.profile_name(None);
-    let plan = ctx.plan(&profiles, &name)?;
-    let env = ctx.getter();
-    let resolver = ctx.resolver(&profiles, true, None, &env)?;
+    let Prepared { plan, resolver } = ctx.prepare(None, Mode::COMMAND)?;
+    let name = &plan.profile;
     let duration = ctx.overrides()?.duration;
     let (creds, session_duration) = match console::federation_source(&plan) {
         console::Source::Direct => (resolver.resolve(&plan)?.credentials, duration),
-        console::Source::FederationToken { profile } => {
-            let p = profiles
-                .profile(&profile)
-                .with_context(|| format!("could not find profile {profile:?}"))?;
-            let keys = Credentials {
-                access_key_id: p.get("aws_access_key_id").unwrap_or_default().to_owned(),
-                secret_access_key: p
-                    .get("aws_secret_access_key")
-                    .unwrap_or_default()
-                    .to_owned(),
-                session_token: None,
-                expiration: None,
-            };
-            let region = plan
-                .region
-                .clone()
-                .or_else(|| ctx.var_nonempty("AWS_REGION"))
-                .or_else(|| ctx.var_nonempty("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(|| GLOBAL_REGION.to_owned());
+        console::Source::FederationToken { keys } => {
             let token = resolver
                 .net
-                .get_federation_token(&keys, &region, "awsdo", duration)
+                .get_federation_token(&keys, &resolver.region(&plan), "awsdo", duration)
                 .with_context(|| {
                     format!("could not sign in to the console for profile {name:?}")
                 })?;
             (token, None)
         }
     };
-    let endpoint = console::endpoint(&env);
+    let env = ctx.user_env();
+    let endpoint = console::endpoint(env);
     let request = console::signin_token_url(&endpoint, &creds, session_duration)?;
     let (status, body) = resolver
         .net
@@ -269,7 +237,7 @@ pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> 
     let token = console::parse_signin_token(status, &body)
         .with_context(|| format!("could not sign in to the console for profile {name:?}"))?;
     let url = console::login_url(&endpoint, &token);
-    if let Some(browser) = console::browser(&env) {
+    if let Some(browser) = console::browser(env) {
         match console::open(&browser, &url, ctx.user_env()) {
             Ok(()) => {
                 eprintln!(

@@ -160,7 +160,7 @@ fn network_hint(e: &CallError, base: &str) -> String {
     }
 }
 
-fn oidc_base(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> String {
+fn oidc_base(session: &Session, env: &Env) -> String {
     super::oidc::base_url(&session.region, super::oidc::oidc_endpoint(env).as_deref())
 }
 
@@ -185,7 +185,7 @@ fn device_signin(
         esc(&auth.user_code)
     );
     if let Some(b) = browser {
-        open_in_background(b, &page, cx.user_env);
+        open_in_background(b, &page, cx.env);
     }
     let wait = Duration::from_secs(auth.expires_in).min(DEVICE_WAIT);
     let until = Instant::now() + wait;
@@ -234,7 +234,7 @@ fn browser_signin(
         esc(&url),
         session.profile
     );
-    open_in_background(browser, &url, cx.user_env);
+    open_in_background(browser, &url, cx.env);
     let code = listener
         .wait_for_code(&pkce.state, BROWSER_SIGNIN_WAIT)
         .map_err(|e| match e {

@@ -2,21 +2,20 @@
 //! and the portal's Logout, through the AWS SDK for Rust and the run's shared HTTP client (so
 //! the CA bundle, proxies, body cap and the run's budget apply as to every other call).
 //!
+//! Clients start from the run's SDK settings (`Net::sdk_config`: retries, timeouts, the one HTTP
+//! client) and run through `Net::call` (the hook's budget).
 //! Endpoints as the SDKs resolve them: `AWS_ENDPOINT_URL_SSO_OIDC` (portal:
 //! `AWS_ENDPOINT_URL_SSO`), else `AWS_ENDPOINT_URL`, else `https://oidc.REGION.amazonaws.com`.
 //! The three OIDC calls and Logout are unsigned: the client secret, device code, refresh token
 //! or access token in the request is the proof.
 
-use std::time::Duration;
-
-use aws_sdk_ssooidc::config::retry::RetryConfig;
-use aws_sdk_ssooidc::config::timeout::TimeoutConfig;
-use aws_sdk_ssooidc::config::{BehaviorVersion, Region};
+use aws_sdk_ssooidc::config::Region;
 use aws_sdk_ssooidc::error::{ProvideErrorMetadata, SdkError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use time::OffsetDateTime;
 
 use super::store::{Registration, format_time};
+use crate::env::Env;
 use crate::net::Net;
 
 /// The grant types of a PKCE registration (botocore `SSOTokenFetcherAuth._AUTH_GRANT_TYPES`).
@@ -97,14 +96,14 @@ impl std::fmt::Debug for Issued {
 }
 
 /// The OIDC endpoint override: `AWS_ENDPOINT_URL_SSO_OIDC`, else `AWS_ENDPOINT_URL`.
-pub fn oidc_endpoint(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let set = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+pub fn oidc_endpoint(env: &Env) -> Option<String> {
+    let set = |k: &str| env.var(k).filter(|v| !v.trim().is_empty());
     set("AWS_ENDPOINT_URL_SSO_OIDC").or_else(|| set("AWS_ENDPOINT_URL"))
 }
 
 /// The portal endpoint override: `AWS_ENDPOINT_URL_SSO`, else `AWS_ENDPOINT_URL`.
-pub fn portal_endpoint(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let set = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+pub fn portal_endpoint(env: &Env) -> Option<String> {
+    let set = |k: &str| env.var(k).filter(|v| !v.trim().is_empty());
     set("AWS_ENDPOINT_URL_SSO").or_else(|| set("AWS_ENDPOINT_URL"))
 }
 
@@ -127,12 +126,8 @@ pub struct Oidc<'a> {
 impl<'a> Oidc<'a> {
     /// A client for `region` through the run's shared HTTP client, at `endpoint` when set.
     pub fn new(net: &'a Net, region: &str, endpoint: Option<&str>) -> anyhow::Result<Oidc<'a>> {
-        let mut b = aws_sdk_ssooidc::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(region.to_owned()))
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
-            .timeout_config(timeouts())
-            .http_client(net.shared_http_client()?);
+        let mut b = aws_sdk_ssooidc::config::Builder::from(&net.sdk_config()?)
+            .region(Region::new(region.to_owned()));
         if let Some(url) = endpoint {
             b = b.endpoint_url(url);
         }
@@ -262,7 +257,7 @@ impl<'a> Oidc<'a> {
         fut: impl std::future::Future<Output = Result<T, CallError>>,
     ) -> Result<T, CallError> {
         let mut failed = None;
-        let got = self.net.run_call(what, async {
+        let got = self.net.call(what, async {
             match fut.await {
                 Ok(v) => Ok(Some(v)),
                 Err(e) => {
@@ -293,22 +288,19 @@ pub fn portal_logout(
     endpoint: Option<&str>,
     access_token: &str,
 ) -> Result<(), CallError> {
-    let mut b = aws_sdk_sso::Config::builder()
-        .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
-        .region(aws_sdk_sso::config::Region::new(region.to_owned()))
-        .retry_config(aws_sdk_sso::config::retry::RetryConfig::standard().with_max_attempts(3))
-        .timeout_config(timeouts())
-        .http_client(net.shared_http_client().map_err(|e| CallError {
-            code: None,
-            reason: format!("{e:#}"),
-        })?);
+    let config = net.sdk_config().map_err(|e| CallError {
+        code: None,
+        reason: format!("{e:#}"),
+    })?;
+    let mut b = aws_sdk_sso::config::Builder::from(&config)
+        .region(aws_sdk_sso::config::Region::new(region.to_owned()));
     if let Some(url) = endpoint {
         b = b.endpoint_url(url);
     }
     let client = aws_sdk_sso::Client::from_conf(b.build());
     let req = client.logout().access_token(access_token);
     let mut failed = None;
-    let got = net.run_call("sign out of IAM Identity Center (sso:Logout)", async {
+    let got = net.call("sign out of IAM Identity Center (sso:Logout)", async {
         if let Err(e) = req.send().await {
             failed = Some(call_error(e));
         }
@@ -322,14 +314,6 @@ pub fn portal_logout(
         }),
         (Ok(()), None) => Ok(()),
     }
-}
-
-fn timeouts() -> TimeoutConfig {
-    TimeoutConfig::builder()
-        .connect_timeout(Duration::from_secs(5))
-        .read_timeout(Duration::from_secs(20))
-        .operation_timeout(Duration::from_secs(60))
-        .build()
 }
 
 /// The service's code and message, or why there was no answer; one line, escaped for a

@@ -69,7 +69,10 @@ impl Session {
 
     /// The fix for a missing or dead token.
     pub fn hint(&self) -> String {
-        format!("run: awsdo login {}", self.profile)
+        format!(
+            "run: {}",
+            super::token::login_hint(&self.profile, self.name.as_deref())
+        )
     }
 
     /// `sso-session "corp"`, or `start URL https://…` for a legacy profile.
@@ -156,8 +159,8 @@ impl Flow {
     /// PKCE when a browser can be opened (`$BROWSER`, `open` on macOS, `xdg-open` with a
     /// display); the device code with `--device-code`, over SSH (`SSH_CONNECTION`,
     /// `SSH_TTY`: a browser there would not reach this host's loopback) or with no browser.
-    pub fn choose(device_code: bool, env: &dyn Fn(&str) -> Option<String>) -> Flow {
-        let set = |k: &str| env(k).filter(|v| !v.is_empty());
+    pub fn choose(device_code: bool, env: &Env) -> Flow {
+        let set = |k: &str| env.var(k).filter(|v| !v.is_empty());
         let ssh = set("SSH_CONNECTION").is_some() || set("SSH_TTY").is_some();
         let browser = if let Some(b) = set("BROWSER") {
             // $BROWSER may list several, separated by colons (the sensible-browser convention).
@@ -181,10 +184,9 @@ impl Flow {
 /// What a sign-in needs from the run.
 pub struct Context<'a> {
     pub net: &'a Net,
-    /// The run's environment (HOME, endpoint overrides).
-    pub env: &'a dyn Fn(&str) -> Option<String>,
-    /// The environment a browser starts with.
-    pub user_env: &'a Env,
+    /// The user's environment (HOME, endpoint overrides); a browser starts from it, without
+    /// credential variables.
+    pub env: &'a Env,
     /// awsdo's cache, for the session's lock.
     pub cache: &'a Cache,
 }
@@ -209,7 +211,7 @@ pub enum TokenState {
 }
 
 /// The state of the session's token, from the file alone (no network).
-pub fn token_state(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> TokenState {
+pub fn token_state(session: &Session, env: &Env) -> TokenState {
     let Ok(dir) = store::dir(env) else {
         return TokenState::Missing;
     };
@@ -239,7 +241,7 @@ pub fn token_state(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> T
 
 /// `explain`'s line for the session's token: `sso token: valid until T (in 3h), refreshable`,
 /// `sso token: expired at T; run: awsdo login P`, `sso token: none; run: awsdo login P`.
-pub fn token_line(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> String {
+pub fn token_line(session: &Session, env: &Env) -> String {
     let now = OffsetDateTime::now_utc();
     let refresh = |r: bool| if r { ", refreshable" } else { "" };
     let body = match token_state(session, env) {
@@ -273,7 +275,7 @@ pub fn token_line(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> St
 /// `explain --json`'s `cache.sso_token` object: `session` (name or null), `start_url`, `region`,
 /// `token_file`, `state` (`missing`, `unreadable`, `valid`, `expired`), `expiration` (RFC 3339
 /// or null), `refreshable`.
-pub fn token_json(session: &Session, env: &dyn Fn(&str) -> Option<String>) -> serde_json::Value {
+pub fn token_json(session: &Session, env: &Env) -> serde_json::Value {
     let (state, expires, refreshable) = match token_state(session, env) {
         TokenState::Missing => ("missing", None, false),
         TokenState::Unreadable => ("unreadable", None, false),
@@ -339,11 +341,7 @@ pub fn sessions(profiles: &ProfileSet) -> Vec<Session> {
 /// `status`'s cell for an SSO profile's plan: `sso-session corp: 7h59m left` (or `expired`,
 /// `expired, refreshed at next use`, `no token`; a legacy profile shows its start URL). `None`
 /// for a plan without an SSO step.
-pub fn status_cell(
-    plan: &Plan,
-    profiles: &ProfileSet,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Option<String> {
+pub fn status_cell(plan: &Plan, profiles: &ProfileSet, env: &Env) -> Option<String> {
     let session = Session::from_plan(plan, profiles)?;
     let label = match &session.name {
         Some(n) => format!("sso-session {n}"),
@@ -368,12 +366,8 @@ pub fn status_cell(
 mod tests {
     use super::*;
 
-    fn env_of<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
+    fn env_of(vars: &[(&str, &str)]) -> Env {
+        Env::from_pairs(vars.iter().copied())
     }
 
     #[test]

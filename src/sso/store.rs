@@ -20,6 +20,7 @@ use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
+use crate::env::Env;
 use anyhow::Context;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -209,8 +210,9 @@ fn py_json_str(s: &str) -> String {
 }
 
 /// `~/.aws/sso/cache`, from `HOME`.
-pub fn dir(env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<PathBuf> {
-    let home = env("HOME")
+pub fn dir(env: &Env) -> anyhow::Result<PathBuf> {
+    let home = env
+        .var("HOME")
         .filter(|h| !h.is_empty())
         .context("could not find the SSO token cache: HOME is not set")?;
     Ok(Path::new(&home).join(".aws").join("sso").join("cache"))

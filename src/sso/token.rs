@@ -15,6 +15,7 @@ use super::session::{Session, TOKEN};
 use super::store::{self, Registration, Token, format_time};
 use crate::cache::Cache;
 use crate::deadline::Deadline;
+use crate::env::Env;
 use crate::net::Net;
 
 /// A token with less than this left is refreshed (botocore `SSOTokenProvider._REFRESH_WINDOW`).
@@ -22,6 +23,12 @@ pub const REFRESH_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// The longest a refresh (or a sign-in, or a sign-out) waits for another awsdo holding the
 /// same session.
 pub const REFRESH_LOCK_WAIT: Duration = Duration::from_secs(60);
+
+/// The one sign-in hint for an SSO profile, for errors: `awsdo login PROFILE` (awsdo signs in
+/// itself; the AWS CLI v2 is not needed). The session does not change the command.
+pub fn login_hint(profile: &str, _session: Option<&str>) -> String {
+    format!("awsdo login {profile}")
+}
 
 /// The access token for the session: the cached one while more than [`REFRESH_WINDOW`] is
 /// left; else refreshed with its refresh token (under the session's lock, waiting at most
@@ -33,7 +40,7 @@ pub const REFRESH_LOCK_WAIT: Duration = Duration::from_secs(60);
 pub fn access_token(
     net: &Net,
     session: &Session,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &Env,
     cache: Option<&Cache>,
     deadline: Deadline,
 ) -> anyhow::Result<String> {
@@ -140,12 +147,7 @@ fn usable(
 
 /// CreateToken with the refresh grant; the new token keeps the registration. Errors: why, in
 /// a few words.
-fn refresh(
-    net: &Net,
-    session: &Session,
-    env: &dyn Fn(&str) -> Option<String>,
-    token: &Token,
-) -> Result<Token, String> {
+fn refresh(net: &Net, session: &Session, env: &Env, token: &Token) -> Result<Token, String> {
     let (Some(id), Some(secret), Some(reg_exp), Some(refresh_token)) = (
         &token.client_id,
         &token.client_secret,
@@ -206,12 +208,7 @@ pub(crate) fn token_from(
 /// Sign the session out: the portal's Logout with the token (when there is one and it has
 /// not expired), then the token file is removed. Returns whether a token was there. A Logout
 /// that fails is reported on stderr; the token is removed anyway.
-pub fn logout(
-    net: &Net,
-    session: &Session,
-    env: &dyn Fn(&str) -> Option<String>,
-    cache: &Cache,
-) -> anyhow::Result<bool> {
+pub fn logout(net: &Net, session: &Session, env: &Env, cache: &Cache) -> anyhow::Result<bool> {
     let dir = store::dir(env)?;
     let file = session.token_file();
     let _lock = session.lock(cache, Deadline::after(Some(REFRESH_LOCK_WAIT)))?;
