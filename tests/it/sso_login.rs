@@ -4,16 +4,16 @@
 //! hook that never opens a browser, the one-line errors — against the project's fake OIDC
 //! service and portal (`util::oidc`), with botocore as the other reader and writer of the files.
 
-mod util;
+use crate::util;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use crate::util::oidc::{End, FakeOidc, browser_log, browser_stand_in};
+use crate::util::{TestEnv, run_fail, run_ok, stderr, stdout};
 use serde_json::Value;
-use util::oidc::{End, FakeOidc, browser_log, browser_stand_in};
-use util::{TestEnv, run_fail, run_ok, stderr, stdout};
 
 const CONFIG: &str = "[profile sso]\nsso_session = corp\nsso_account_id = 123456789012\n\
 sso_role_name = Dev\nregion = eu-west-1\n\

@@ -81,8 +81,6 @@ struct State {
 pub struct FakeOidc {
     server: HttpServer,
     state: Arc<Mutex<State>>,
-    /// Access tokens the portal accepts.
-    pub tokens: Arc<Mutex<Vec<String>>>,
     pub portal: FakeSso,
 }
 
@@ -120,7 +118,6 @@ impl FakeOidc {
         FakeOidc {
             server,
             state,
-            tokens,
             portal,
         }
     }
