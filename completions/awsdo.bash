@@ -719,7 +719,7 @@ _awsdo() {
             return 0
             ;;
         awsdo__subcmd__login)
-            opts="-r -d -n -c -p -s -h --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help $(command awsdo status --names 2>/dev/null)"
+            opts="-r -d -n -c -p -s -h --device-code --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help $(command awsdo status --names 2>/dev/null)"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

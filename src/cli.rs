@@ -213,14 +213,21 @@ pub enum Command {
         #[arg(long, hide = true)]
         names: bool,
     },
-    /// Get fresh credentials now (asking for MFA if needed) and cache them.
-    #[command(after_help = "Example:\n  awsdo login prod")]
+    /// Get fresh credentials now (asking for MFA if needed, signing in to IAM Identity Center
+    /// for an SSO profile) and cache them.
+    #[command(
+        after_help = "Examples:\n  awsdo login prod\n  awsdo login --device-code sso-dev   # sign in on another device"
+    )]
     Login {
         /// The profile to log in to [default: as for -p].
         #[arg(id = "profile_name", value_name = "PROFILE")]
         profile: Option<String>,
+        /// SSO: sign in with a device code (a URL and a code to open anywhere) instead of
+        /// this machine's browser; the default over SSH and without a display.
+        #[arg(long)]
+        device_code: bool,
     },
-    /// Delete cached sessions.
+    /// Delete cached sessions (and sign out of IAM Identity Center for an SSO profile).
     #[command(after_help = "Examples:\n  awsdo logout prod\n  awsdo logout --all")]
     Logout {
         /// The profile whose cached sessions to delete [default: as for -p].

@@ -298,6 +298,49 @@ pub fn describe(status: ExitStatus) -> String {
     }
 }
 
+/// How long a browser command may take to return before awsdo stops waiting for it (a browser
+/// that was not running yet may return only when it is closed: it is then left running).
+pub const BROWSER_WAIT: Duration = Duration::from_secs(10);
+
+/// Start `browser` (a command name or path, as `$BROWSER` names it) with `url` as its one
+/// argument and `env` as its whole environment (`Env::for_browser`: no credential variable),
+/// stdin/stdout/stderr on `/dev/null`, in its own process group (a Ctrl-C at awsdo's prompt
+/// is not the browser's). Waits until the command returns or [`BROWSER_WAIT`] has passed.
+///
+/// The URL is on the browser's command line, where `ps` shows it: callers pass only URLs that
+/// hold no secret beyond what their protocol puts in a URL (an OAuth authorize URL: client id,
+/// state, PKCE challenge). Errors: the command cannot be started or exits with a failure.
+pub fn open_browser(browser: &str, url: &str, env: &Env) -> anyhow::Result<()> {
+    let mut cmd = Command::new(browser);
+    cmd.arg(url)
+        .env_clear()
+        .envs(env.iter())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0);
+    crate::coredump::restore_in_child(&mut cmd);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("could not run the browser {browser}: {e}"))?;
+    let started = Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => {
+                bail!(
+                    "could not open the browser {browser}: it ended with {}",
+                    describe(status)
+                )
+            }
+            Ok(None) if started.elapsed() < BROWSER_WAIT => std::thread::sleep(POLL * 5),
+            // Still running (a browser that stays in the foreground): it has the URL.
+            Ok(None) => return Ok(()),
+            Err(e) => bail!("could not wait for the browser {browser}: {e}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

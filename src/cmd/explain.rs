@@ -20,6 +20,7 @@ pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Res
     // The cache key is the plan's as the resolver sees it, before discovered devices are shown.
     let cache = cache_state(ctx, &resolver, &plan)?;
     fill_discovered_devices(&resolver, &mut plan);
+    let sso = crate::sso::session::Session::from_plan(&plan, &ctx.profiles()?);
     let text = if as_json {
         let mut value = json!({
             "profile": plan.profile,
@@ -35,10 +36,20 @@ pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Res
         if let Some(ca) = &plan.ca_bundle {
             value["ca_bundle"] = json!(ca);
         }
+        if let Some(sso) = &sso {
+            value["cache"]["sso_token"] = crate::sso::session::token_json(sso, ctx.user_env());
+        }
         format!("{}\n", serde_json::to_string_pretty(&value)?)
     } else {
         // Names, ARNs, regions and paths come from the files: shown escaped (JSON escapes its own).
-        escape_lines(&explain_text(&plan, &cache))
+        let mut text = explain_text(&plan, &cache);
+        if let Some(sso) = &sso {
+            text.push_str(&format!(
+                "{}\n",
+                crate::sso::session::token_line(sso, ctx.user_env())
+            ));
+        }
+        escape_lines(&text)
     };
     write_out(&text)
 }
@@ -369,6 +380,11 @@ fn status_text(
                             "unusable".to_owned()
                         }
                     };
+                    // An SSO profile's row also says how long its session's token lasts.
+                    let sso = crate::sso::session::status_cell(&plan, profiles, ctx.user_env());
+                    let cached = sso.map_or(cached.clone(), |c| {
+                        escape_short(&format!("{cached}  {c}"), 120)
+                    });
                     (escape_short(&compact_summary(&plan), KIND_WIDTH), cached)
                 }
             };

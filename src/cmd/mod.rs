@@ -59,7 +59,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Some(Command::Explain { profile, json }) => explain::explain(&ctx, profile, json),
         Some(Command::Status { names }) => explain::status(&ctx, names),
-        Some(Command::Login { profile }) => session::login(&ctx, profile),
+        Some(Command::Login {
+            profile,
+            device_code,
+        }) => session::login(&ctx, profile, device_code),
         Some(Command::Logout { profile, all }) => session::logout(&ctx, profile, all),
         Some(Command::CredentialProcess) => session::credential_process(&ctx),
         Some(Command::Console) => session::console(&ctx, None),

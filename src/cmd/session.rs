@@ -15,9 +15,15 @@ use crate::deadline::Deadline;
 use crate::error::SilentExit;
 use crate::resolve::{MfaSessionOwners, ProfileEntry};
 
-/// Fetch fresh credentials for the profile now (asking for MFA if needed) and cache them.
-pub fn login(ctx: &Ctx, profile: Option<String>) -> anyhow::Result<ExitCode> {
-    let (credentials, plan) = ctx.credentials(profile, Mode::LOGIN)?;
+/// Fetch fresh credentials for the profile now (asking for MFA if needed, signing in to IAM
+/// Identity Center first for an SSO profile: with a device code when `device_code`) and cache
+/// them.
+pub fn login(ctx: &Ctx, profile: Option<String>, device_code: bool) -> anyhow::Result<ExitCode> {
+    let Prepared { plan, resolver } = ctx.prepare(profile, Mode::LOGIN)?;
+    if let Some(sso) = crate::sso::session::Session::from_plan(&plan, &ctx.profiles()?) {
+        sso_sign_in(ctx, &resolver, &sso, device_code)?;
+    }
+    let credentials = resolver.resolve(&plan)?.credentials;
     let name = plan.profile;
     let left = credentials
         .remaining(time::OffsetDateTime::now_utc())
@@ -25,6 +31,32 @@ pub fn login(ctx: &Ctx, profile: Option<String>) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     eprintln!("awsdo: logged in to profile {name:?}{left}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sign in to the profile's SSO session (DESIGN §10) and say until when.
+fn sso_sign_in(
+    ctx: &Ctx,
+    resolver: &crate::resolve::Resolver<'_>,
+    sso: &crate::sso::session::Session,
+    device_code: bool,
+) -> anyhow::Result<()> {
+    use crate::sso::session::{Context, Flow};
+    let cache = match ctx.cache()? {
+        Some(c) => c,
+        None => crate::cache::Cache::from_env(ctx.user_env())?,
+    };
+    let cx = Context {
+        net: &resolver.net,
+        env: ctx.user_env(),
+        cache: &cache,
+    };
+    let token = crate::sso::login::login(&cx, sso, &Flow::choose(device_code, ctx.user_env()))?;
+    eprintln!(
+        "awsdo: signed in to IAM Identity Center ({}) until {}",
+        crate::escape::escape(&sso.label()),
+        crate::escape::escape(&token.expires_at)
+    );
+    Ok(())
 }
 
 /// How long `logout` waits for an awsdo that is getting credentials for the same entry (a
@@ -66,6 +98,19 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
         }
         n += cache.remove_all_temps()?;
         eprintln!("awsdo: removed {n} cached files");
+        // Every SSO session the profiles use is signed out too.
+        if let Ok(profiles) = ctx.profiles()
+            && let Ok(resolver) = ctx.resolver(None, Mode::LOOK)
+        {
+            for sso in crate::sso::session::sessions(&profiles) {
+                if crate::sso::token::logout(&resolver.net, &sso, ctx.user_env(), &cache)? {
+                    eprintln!(
+                        "awsdo: signed out of IAM Identity Center ({})",
+                        crate::escape::escape(&sso.label())
+                    );
+                }
+            }
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let name = ctx.profile_name(profile);
@@ -96,6 +141,17 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
     if let Ok(Prepared { plan, resolver }) = ctx.prepare(Some(name.clone()), Mode::LOOK) {
         for session in resolver.mfa_session_names(&plan) {
             removed |= cache.remove(Kind::MfaSession, &session)?;
+        }
+        // An SSO profile's session is signed out too: the next use needs a new sign-in.
+        if let Ok(profiles) = ctx.profiles()
+            && let Some(sso) = crate::sso::session::Session::from_plan(&plan, &profiles)
+            && crate::sso::token::logout(&resolver.net, &sso, ctx.user_env(), &cache)?
+        {
+            eprintln!(
+                "awsdo: signed out of IAM Identity Center ({})",
+                crate::escape::escape(&sso.label())
+            );
+            removed = true;
         }
     }
     if removed {

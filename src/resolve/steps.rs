@@ -70,7 +70,9 @@ impl Resolver<'_> {
         )
     }
 
-    /// Role credentials for the token `aws sso login` left (`Step::Sso`).
+    /// Role credentials for the session's access token (`Step::Sso`): the AWS CLI's token
+    /// file, refreshed when under 15 minutes are left (`sso::token`); a refused role or token
+    /// says what to do (`sso::session::portal_error`).
     pub(super) fn sso(
         &self,
         profile: &str,
@@ -80,13 +82,24 @@ impl Resolver<'_> {
         sso_account_id: &str,
         sso_role_name: &str,
     ) -> anyhow::Result<Credentials> {
-        let token = crate::sso::token::sso_token(profile, sso_session, sso_start_url, self.env)?;
+        let session = crate::sso::session::Session {
+            profile: profile.to_owned(),
+            name: sso_session.map(str::to_owned),
+            start_url: sso_start_url.to_owned(),
+            region: sso_region.to_owned(),
+            // Only a sign-in registers; a refresh uses the token's own registration.
+            scopes: None,
+        };
+        let token = crate::sso::token::access_token(
+            &self.net,
+            &session,
+            self.env,
+            self.cache.as_ref(),
+            self.deadline,
+        )?;
         self.net
             .sso_role_credentials(sso_region, &token, sso_account_id, sso_role_name)
-            .map_err(|e| {
-                let login = crate::sso::token::login_hint(profile, sso_session);
-                e.context(format!("run: {login}"))
-            })
+            .map_err(|e| crate::sso::session::portal_error(e, &session))
     }
 
     /// GetSessionToken on `source`, with MFA when a device applies (`Step::SessionToken`).

@@ -26,5 +26,6 @@ mod profiles;
 mod real_shells;
 mod security;
 mod skew;
+mod sso_login;
 mod tls;
 mod validation;

@@ -206,7 +206,7 @@ fn sso_session_token_from_the_cache_is_exchanged_for_role_credentials() {
             .args(["-p", "sso", "--disable-cache", "--", "true"]),
     );
     assert!(
-        stderr(&out).contains("run: aws sso login --sso-session corp"),
+        stderr(&out).contains("run: awsdo login sso"),
         "{}",
         stderr(&out)
     );

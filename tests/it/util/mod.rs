@@ -12,6 +12,7 @@
 pub mod driver;
 pub mod http;
 pub mod moto;
+pub mod oidc;
 pub mod sso;
 pub mod sts;
 pub mod tls;

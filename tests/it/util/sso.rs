@@ -4,7 +4,9 @@
 //! header `x-amz-sso_bearer_token: TOKEN` (the SDK's GetRoleCredentials) with
 //! `{"roleCredentials":{"accessKeyId":…,"secretAccessKey":…,"sessionToken":…,"expiration":MILLIS}}`.
 //! A missing or wrong token gets 401 `UnauthorizedException`; a role/account pair that is not
-//! allowed (when an allow list is set) gets 403 `ForbiddenException`.
+//! allowed (when an allow list is set) gets 403 `ForbiddenException`. `POST /logout` with the
+//! header (the SDK's Logout) revokes the token. The accepted tokens can be shared with the fake
+//! OIDC service (`util::oidc`), which adds each token it issues.
 //! Point awsdo at it with `AWS_ENDPOINT_URL_SSO` (or `AWS_ENDPOINT_URL`).
 
 use std::path::{Path, PathBuf};
@@ -48,14 +50,35 @@ impl FakeSso {
     /// Accepts bearer token `token`; answers every account and role with fresh fake
     /// credentials (`ASIAFAKESSO…`) valid for an hour, until `allow` restricts them.
     pub fn start(token: &str) -> FakeSso {
-        let token = token.to_string();
+        FakeSso::start_shared(Arc::new(Mutex::new(vec![token.to_string()])))
+    }
+
+    /// Accepts the bearer tokens in `tokens` (shared with a `FakeOidc`, which adds the tokens it
+    /// issues); `POST /logout` removes the token it carries.
+    pub fn start_shared(tokens: Arc<Mutex<Vec<String>>>) -> FakeSso {
         let allowed: Arc<Mutex<Vec<(String, String)>>> = Arc::new(Mutex::new(Vec::new()));
         let list = allowed.clone();
         let server = HttpServer::start(move |req: &Request| {
+            let bearer = req
+                .header("x-amz-sso_bearer_token")
+                .unwrap_or("")
+                .to_string();
+            let known = tokens.lock().unwrap().contains(&bearer);
+            if req.method == "POST" && req.path_only() == "/logout" {
+                if !known {
+                    return sso_error(
+                        401,
+                        "UnauthorizedException",
+                        "Session token not found or invalid",
+                    );
+                }
+                tokens.lock().unwrap().retain(|t| *t != bearer);
+                return Response::new(200);
+            }
             if req.method != "GET" || req.path_only() != "/federation/credentials" {
                 return sso_error(404, "NotFoundException", "no such operation in the fake");
             }
-            if req.header("x-amz-sso_bearer_token") != Some(token.as_str()) {
+            if !known {
                 return sso_error(
                     401,
                     "UnauthorizedException",
@@ -98,6 +121,24 @@ impl FakeSso {
 
     pub fn requests(&self) -> Vec<Request> {
         self.server.requests()
+    }
+
+    /// The bearer tokens of the Logout calls that arrived, in order.
+    pub fn logouts(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path_only() == "/logout")
+            .map(|r| r.header("x-amz-sso_bearer_token").unwrap_or("").to_string())
+            .collect()
+    }
+
+    /// The bearer tokens of the GetRoleCredentials calls that arrived, in order.
+    pub fn bearers(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .filter(|r| r.path_only() == "/federation/credentials")
+            .map(|r| r.header("x-amz-sso_bearer_token").unwrap_or("").to_string())
+            .collect()
     }
 
     /// How many GetRoleCredentials calls arrived.
