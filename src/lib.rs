@@ -21,5 +21,6 @@ pub mod log;
 pub mod mfa;
 pub mod plan;
 pub mod resolve;
+pub mod server;
 pub mod shell;
 pub mod sts;

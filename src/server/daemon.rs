@@ -1,0 +1,295 @@
+//! The helper process of `--server` (`awsdo __serve`, started by [`super::start`]).
+//!
+//! It reads its [`Setup`] from stdin (a pipe from awsdo: the token, the path and the first
+//! credentials never travel in argv or in its environment), takes the listening socket from
+//! fd 3, and then:
+//!
+//! - answers each connection on a thread of its own (at most [`MAX_CONNECTIONS`] at once;
+//!   more are closed unanswered) from memory: the answer bytes are built once per session;
+//! - renews on one background thread when less than `AWSDO_MIN_TTL` is left, through the
+//!   same resolver, cache and locks as every other awsdo run, never asking for an MFA code
+//!   (a renewal that needs one says so once on stderr and retries the cache every second, so
+//!   `awsdo login P` in another terminal is picked up);
+//! - exits when its parent (the command) is gone: at once on Linux (`PR_SET_PDEATHSIG`, set
+//!   by awsdo before exec), within [`TICK`] elsewhere (the parent check). It owns no file, so
+//!   dying by any signal leaves nothing behind.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::http::{self, FORBIDDEN, Gate, Verdict};
+use crate::cli::CredsArgs;
+use crate::cmd::Ctx;
+use crate::creds::Credentials;
+use crate::env::Env;
+use crate::error::MfaNeeded;
+
+/// The most connections served at once; more are closed at once (a client retries).
+pub const MAX_CONNECTIONS: usize = 64;
+/// How often the helper checks its parent, and whether renewal is due.
+pub const TICK: Duration = Duration::from_millis(500);
+/// The bound on one renewal's network time and lock waits.
+const RENEW_BUDGET: Duration = Duration::from_secs(60);
+/// The longest pause between renewal attempts after failures (doubling from one second).
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// The most the setup may hold: a few KiB in practice.
+const MAX_SETUP: u64 = 64 * 1024;
+/// The fd awsdo puts the listening socket on.
+pub const LISTENER_FD: i32 = 3;
+/// Stack of a connection thread: the handler is small, and RSS matters (BENCHMARKS.md).
+const CONNECTION_STACK: usize = 128 * 1024;
+
+/// What awsdo hands its helper through the stdin pipe. `Debug` hides the secrets.
+#[derive(Serialize, Deserialize)]
+pub struct Setup {
+    /// awsdo's pid, which becomes the command's: the helper exits when its parent changes.
+    pub parent: u32,
+    pub path: String,
+    pub token: String,
+    /// The credential flags of the run (`-c` removed: a code is used once).
+    pub args: CredsArgs,
+    pub profile: String,
+    /// The account the credentials belong to, when the plan names it.
+    pub account: Option<String>,
+    pub credentials: Credentials,
+}
+
+impl std::fmt::Debug for Setup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Setup")
+            .field("parent", &self.parent)
+            .field("profile", &self.profile)
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a request gets now.
+struct Served {
+    /// The whole 200 answer for the current credentials.
+    ok: Arc<[u8]>,
+    /// When the current credentials stop working; after that, `problem` (or a bare 503).
+    expires: OffsetDateTime,
+    /// The whole 503 answer saying why renewal failed, once it has.
+    problem: Option<Arc<[u8]>>,
+}
+
+/// The helper's main: returns when the command is gone (exit 0); an error on a broken setup.
+pub fn serve() -> anyhow::Result<std::process::ExitCode> {
+    let mut text = Vec::new();
+    std::io::stdin()
+        .take(MAX_SETUP)
+        .read_to_end(&mut text)
+        .context("could not start the credential endpoint: could not read its setup")?;
+    let setup: Setup = serde_json::from_slice(&text)
+        .context("could not start the credential endpoint: its setup is not valid (awsdo __serve is started by awsdo --server only)")?;
+    drop(text);
+    // SAFETY: fd 3 is the listening socket awsdo placed there before exec; it is owned here
+    // and by nothing else. A stray fd 3 (someone running `awsdo __serve` by hand) fails the
+    // checks below.
+    let listener = unsafe { <TcpListener as std::os::fd::FromRawFd>::from_raw_fd(LISTENER_FD) };
+    let port = match listener.local_addr() {
+        Ok(a) if a.ip().is_loopback() => a.port(),
+        _ => anyhow::bail!(
+            "could not start the credential endpoint: fd {LISTENER_FD} is not its loopback socket"
+        ),
+    };
+    if !parent_alive(setup.parent) {
+        return Ok(std::process::ExitCode::SUCCESS);
+    }
+    let gate = Arc::new(Gate {
+        path: setup.path.clone(),
+        token: setup.token.clone(),
+        port,
+    });
+    let served = Arc::new(RwLock::new(answer_for(
+        &setup.credentials,
+        setup.account.as_deref(),
+    )?));
+    let parent = setup.parent;
+    {
+        let served = served.clone();
+        std::thread::Builder::new()
+            .name("renew".into())
+            .spawn(move || renew_loop(setup, served))
+            .context("could not start the credential endpoint's renewal thread")?;
+    }
+    std::thread::Builder::new()
+        .name("accept".into())
+        .spawn(move || accept_loop(&listener, &gate, &served))
+        .context("could not start the credential endpoint's listener thread")?;
+    // The portable parent check (Linux also has PR_SET_PDEATHSIG): returning ends the process
+    // and its threads.
+    while parent_alive(parent) {
+        std::thread::sleep(TICK);
+    }
+    Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Whether the process that started us is still our parent (a dead parent's children are
+/// handed to init or a subreaper, which changes `getppid`).
+fn parent_alive(parent: u32) -> bool {
+    // SAFETY: getppid has no preconditions and cannot fail.
+    let ppid = unsafe { libc::getppid() };
+    u32::try_from(ppid).is_ok_and(|p| p == parent)
+}
+
+fn accept_loop(listener: &TcpListener, gate: &Arc<Gate>, served: &Arc<RwLock<Served>>) {
+    let active = Arc::new(AtomicUsize::new(0));
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::SeqCst);
+            continue;
+        }
+        let (gate, served, done) = (gate.clone(), served.clone(), active.clone());
+        let spawned = std::thread::Builder::new()
+            .stack_size(CONNECTION_STACK)
+            .spawn(move || {
+                handle(stream, &gate, &served);
+                done.fetch_sub(1, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            active.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Answer one connection: 403 unless allowed; else the credentials while they are good, else
+/// 503 with why.
+fn handle(mut stream: TcpStream, gate: &Gate, served: &RwLock<Served>) {
+    let _ = stream.set_nodelay(true);
+    if http::read_and_check(gate, &mut stream) != Verdict::Allowed {
+        http::send(&mut stream, FORBIDDEN);
+        return;
+    }
+    let answer = {
+        let s = served
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if OffsetDateTime::now_utc() < s.expires {
+            s.ok.clone()
+        } else {
+            s.problem.clone().unwrap_or_else(|| {
+                problem(
+                    "Expired",
+                    "the credentials expired and awsdo could not renew them yet",
+                )
+            })
+        }
+    };
+    http::send(&mut stream, &answer);
+}
+
+/// The container provider's answer for `creds` (the JSON botocore's and the Rust SDK's
+/// container providers read: `AccessKeyId`, `SecretAccessKey`, `Token`, `Expiration` in UTC
+/// with `Z`, and `AccountId` when known).
+fn answer_for(creds: &Credentials, account: Option<&str>) -> anyhow::Result<Served> {
+    let (Some(token), Some(expires), Some(expiration)) = (
+        creds.session_token.as_deref(),
+        creds.expiration,
+        creds.expiration_rfc3339(),
+    ) else {
+        anyhow::bail!("could not serve the credentials: they have no session token or expiry");
+    };
+    let mut body = serde_json::json!({
+        "AccessKeyId": creds.access_key_id,
+        "SecretAccessKey": creds.secret_access_key,
+        "Token": token,
+        "Expiration": expiration,
+    });
+    if let Some(a) = account {
+        body["AccountId"] = a.into();
+    }
+    let body = serde_json::to_vec(&body)?;
+    Ok(Served {
+        ok: http::json_answer(200, "OK", &body).into(),
+        expires,
+        problem: None,
+    })
+}
+
+/// A 503 answer with `{"Code": code, "Message": message}`.
+fn problem(code: &str, message: &str) -> Arc<[u8]> {
+    let body = serde_json::json!({ "Code": code, "Message": message }).to_string();
+    http::json_answer(503, "Service Unavailable", body.as_bytes()).into()
+}
+
+/// Renew before expiry, for as long as the process lives.
+fn renew_loop(setup: Setup, served: Arc<RwLock<Served>>) {
+    let ctx = Ctx::with_env(Env::from_process(), setup.args);
+    let min_ttl = ctx.min_ttl().unwrap_or(crate::resolve::DEFAULT_MIN_TTL);
+    let mut current = setup.credentials;
+    let mut next_try = Instant::now();
+    let mut backoff = Duration::from_secs(1);
+    let mut told: Option<String> = None;
+    loop {
+        std::thread::sleep(TICK);
+        if current.fresh_for(OffsetDateTime::now_utc(), min_ttl) || Instant::now() < next_try {
+            continue;
+        }
+        let outcome = fetch(&ctx).and_then(|(creds, account)| {
+            let next = answer_for(&creds, account.as_deref())?;
+            Ok((creds, next))
+        });
+        match outcome {
+            Ok((creds, next)) => {
+                if creds != current {
+                    crate::log::debug(&format!(
+                        "server: profile {}: serving {}",
+                        setup.profile, creds.access_key_id
+                    ));
+                    *served
+                        .write()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+                    current = creds;
+                }
+                backoff = Duration::from_secs(1);
+                told = None;
+                // Credentials shorter than the window would be renewed at every tick.
+                next_try = Instant::now() + Duration::from_secs(1);
+            }
+            Err(err) => {
+                let mfa = err.chain().any(|e| e.is::<MfaNeeded>());
+                let line = crate::error::one_line(&format!("{err:#}"));
+                let code = if mfa { "MfaNeeded" } else { "RenewalFailed" };
+                served
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .problem = Some(problem(code, &line));
+                if told.as_deref() != Some(line.as_str()) {
+                    eprintln!("awsdo: {line}");
+                    told = Some(line);
+                }
+                // An MFA renewal waits for `awsdo login` to fill the cache: look each second
+                // (a cache read, no network). Other failures back off.
+                if mfa {
+                    next_try = Instant::now() + Duration::from_secs(1);
+                } else {
+                    next_try = Instant::now() + backoff;
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
+    }
+}
+
+/// Credentials for the run's profile without prompting, through the cache and its locks
+/// (`Ctx::plan` → `Ctx::resolver` → `Resolver::resolve`, as every awsdo run), and the account
+/// they belong to.
+fn fetch(ctx: &Ctx) -> anyhow::Result<(Credentials, Option<String>)> {
+    let profiles = ctx.profiles()?;
+    let name = ctx.profile_name(None);
+    let plan = ctx.plan(&profiles, &name)?;
+    let env = ctx.getter();
+    let resolver = ctx.resolver(&profiles, false, Some(RENEW_BUDGET), &env)?;
+    let got = resolver.resolve(&plan)?;
+    Ok((got.credentials, super::account_of(&plan)))
+}
