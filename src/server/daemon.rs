@@ -4,8 +4,8 @@
 //! credentials never travel in argv or in its environment), takes the listening socket from
 //! fd 3, and then:
 //!
-//! - answers each connection on a thread of its own (at most [`MAX_CONNECTIONS`] at once;
-//!   more are closed unanswered) from memory: the answer bytes are built once per session;
+//! - answers each connection on one of [`MAX_CONNECTIONS`] threads (more waiting than that
+//!   are closed unanswered) from memory: the answer bytes are built once per session;
 //! - renews on one background thread when less than `AWSDO_MIN_TTL` is left, through the
 //!   same resolver, cache and locks as every other awsdo run, never asking for an MFA code
 //!   (a renewal that needs one says so once on stderr and retries the cache every second, so
@@ -16,7 +16,6 @@
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -31,7 +30,8 @@ use crate::creds::Credentials;
 use crate::env::Env;
 use crate::error::MfaNeeded;
 
-/// The most connections served at once; more are closed at once (a client retries).
+/// The threads that answer connections, and the most connections waiting for one; beyond
+/// that a connection is closed unanswered (a client retries).
 pub const MAX_CONNECTIONS: usize = 64;
 /// How often the helper checks its parent, and whether renewal is due.
 pub const TICK: Duration = Duration::from_millis(500);
@@ -141,24 +141,35 @@ fn parent_alive(parent: u32) -> bool {
     u32::try_from(ppid).is_ok_and(|p| p == parent)
 }
 
+/// Hand each connection to one of [`MAX_CONNECTIONS`] threads started up front (no thread
+/// start per request); when all are busy and the queue is full, the connection is closed.
 fn accept_loop(listener: &TcpListener, gate: &Arc<Gate>, served: &Arc<RwLock<Served>>) {
-    let active = Arc::new(AtomicUsize::new(0));
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            active.fetch_sub(1, Ordering::SeqCst);
-            continue;
-        }
-        let (gate, served, done) = (gate.clone(), served.clone(), active.clone());
-        let spawned = std::thread::Builder::new()
+    let (tx, rx) = std::sync::mpsc::sync_channel::<TcpStream>(MAX_CONNECTIONS);
+    let rx = Arc::new(std::sync::Mutex::new(rx));
+    for _ in 0..MAX_CONNECTIONS {
+        let (gate, served, rx) = (gate.clone(), served.clone(), rx.clone());
+        let started = std::thread::Builder::new()
             .stack_size(CONNECTION_STACK)
             .spawn(move || {
-                handle(stream, &gate, &served);
-                done.fetch_sub(1, Ordering::SeqCst);
+                loop {
+                    let next = rx
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .recv();
+                    match next {
+                        Ok(stream) => handle(stream, &gate, &served),
+                        Err(_) => return,
+                    }
+                }
             });
-        if spawned.is_err() {
-            active.fetch_sub(1, Ordering::SeqCst);
+        if started.is_err() {
+            break;
         }
+    }
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        // Full: close it unanswered (the SDKs retry).
+        let _ = tx.try_send(stream);
     }
 }
 
