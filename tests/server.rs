@@ -646,3 +646,34 @@ fn the_helper_dies_with_the_command_whatever_ends_it() {
         let _ = &s.uri;
     }
 }
+
+#[test]
+fn server_needs_a_command_and_credentials_that_expire() {
+    let sts = ShortSts::start(Duration::from_secs(3600));
+    let env = world(&sts, "15m");
+    let out = util::run_fail(env.cmd().args(["--server", "-p", "app"]));
+    assert!(
+        util::stderr(&out).contains("--server goes with a command"),
+        "{}",
+        util::describe(&out)
+    );
+    let out = util::run_fail(env.cmd().args(["--server", "explain", "app"]));
+    assert!(
+        util::stderr(&out).contains("--server only goes with awsdo alone"),
+        "{}",
+        util::describe(&out)
+    );
+    // Long-lived keys used as they are: nothing to renew, so nothing to serve.
+    env.write_config("[profile keys]\nregion = us-east-1\n");
+    env.write_credentials(&format!(
+        "[keys]\naws_access_key_id = {BASE_KEY}\naws_secret_access_key = secret\naws_session_token = tok\n"
+    ));
+    let out = util::run_fail(env.cmd().args(["--server", "-p", "keys", "--", "true"]));
+    let err = util::stderr(&out);
+    assert!(
+        err.contains("could not serve credentials for profile \"keys\"")
+            && err.contains("without --server"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -252,16 +252,20 @@ fn renew_loop(setup: Setup, served: Arc<RwLock<Served>>) {
         });
         match outcome {
             Ok((creds, next)) => {
-                if creds != current {
+                let mut s = served
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if creds == current {
+                    s.problem = None;
+                } else {
                     crate::log::debug(&format!(
                         "server: profile {}: serving {}",
                         setup.profile, creds.access_key_id
                     ));
-                    *served
-                        .write()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+                    *s = next;
                     current = creds;
                 }
+                drop(s);
                 backoff = Duration::from_secs(1);
                 told = None;
                 // Credentials shorter than the window would be renewed at every tick.
