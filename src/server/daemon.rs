@@ -59,6 +59,50 @@ pub struct Setup {
     /// The account the credentials belong to, when the plan names it.
     pub account: Option<String>,
     pub credentials: Credentials,
+    /// Hook mode: the shell to live as long as (instead of the parent).
+    #[serde(default)]
+    pub watch: Option<Watched>,
+    /// Hook mode: the private directory of the command's config file, removed at exit.
+    #[serde(default)]
+    pub private_dir: Option<std::path::PathBuf>,
+}
+
+/// A process the helper lives as long as: its pid and, where known, its start time (so a
+/// reused pid is not mistaken for it).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Watched {
+    pub pid: u32,
+    /// Field 22 of `/proc/PID/stat` (clock ticks after boot) on Linux; `None` elsewhere.
+    pub start: Option<u64>,
+}
+
+impl Watched {
+    /// `pid` as it is now.
+    pub fn of(pid: u32) -> Watched {
+        Watched {
+            pid,
+            start: start_time(pid),
+        }
+    }
+
+    /// Whether the process still runs (and is the same one).
+    fn alive(&self) -> bool {
+        let Ok(pid) = libc::pid_t::try_from(self.pid) else {
+            return false;
+        };
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        let exists = unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+        exists && (self.start.is_none() || start_time(self.pid) == self.start)
+    }
+}
+
+/// The start time of `pid` from `/proc/PID/stat` (Linux), `None` when unknown.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // pid (comm) state …: comm may hold spaces and parentheses, so count after the last ')'.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(19)?.parse().ok()
 }
 
 impl std::fmt::Debug for Setup {
@@ -101,7 +145,14 @@ pub fn serve() -> anyhow::Result<std::process::ExitCode> {
             "could not start the credential endpoint: fd {LISTENER_FD} is not its loopback socket"
         ),
     };
-    if !parent_alive(setup.parent) {
+    let (parent, watch, private_dir) =
+        (setup.parent, setup.watch.clone(), setup.private_dir.clone());
+    let alive = move || match &watch {
+        Some(w) => w.alive(),
+        None => parent_alive(parent),
+    };
+    if !alive() {
+        remove_private(private_dir.as_deref());
         return Ok(std::process::ExitCode::SUCCESS);
     }
     let gate = Arc::new(Gate {
@@ -113,7 +164,6 @@ pub fn serve() -> anyhow::Result<std::process::ExitCode> {
         &setup.credentials,
         setup.account.as_deref(),
     )?));
-    let parent = setup.parent;
     {
         let served = served.clone();
         std::thread::Builder::new()
@@ -127,10 +177,18 @@ pub fn serve() -> anyhow::Result<std::process::ExitCode> {
         .context("could not start the credential endpoint's listener thread")?;
     // The portable parent check (Linux also has PR_SET_PDEATHSIG): returning ends the process
     // and its threads.
-    while parent_alive(parent) {
+    while alive() {
         std::thread::sleep(TICK);
     }
+    remove_private(private_dir.as_deref());
     Ok(std::process::ExitCode::SUCCESS)
+}
+
+/// Remove the hook mode's private directory (its one config file), if any.
+fn remove_private(dir: Option<&std::path::Path>) {
+    if let Some(dir) = dir {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// Whether the process that started us is still our parent (a dead parent's children are

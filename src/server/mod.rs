@@ -19,6 +19,7 @@
 
 mod daemon;
 pub mod http;
+pub mod shell;
 
 use std::io::Write;
 use std::net::{Ipv4Addr, TcpListener};
@@ -80,7 +81,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
 ];
 
 /// Where the command's SDK finds its (empty) shared files.
-const EMPTY_FILE: &str = "/dev/null";
+pub(crate) const EMPTY_FILE: &str = "/dev/null";
 
 /// Resolve the first credentials, start the helper, and return the command's environment.
 ///
@@ -117,8 +118,10 @@ pub fn start(ctx: &Ctx) -> anyhow::Result<Env> {
         profile: name.clone(),
         account: account_of(&plan),
         credentials,
+        watch: None,
+        private_dir: None,
     };
-    spawn_helper(ctx.user_env(), &listener, &setup)?;
+    spawn_helper(ctx.user_env(), &listener, &setup, false)?;
     Ok(command_env(
         ctx.user_env(),
         &profiles,
@@ -180,7 +183,7 @@ pub fn account_of(plan: &Plan) -> Option<String> {
 }
 
 /// `n` random bytes from the OS (`getrandom`) as lowercase hex.
-fn random_hex(n: usize) -> anyhow::Result<String> {
+pub(crate) fn random_hex(n: usize) -> anyhow::Result<String> {
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).map_err(|e| {
         anyhow::anyhow!("could not start the credential endpoint: no random bytes from the OS: {e}")
@@ -188,27 +191,50 @@ fn random_hex(n: usize) -> anyhow::Result<String> {
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
-/// Start `awsdo __serve` with the user's environment, `listener` on fd 3, the setup on a pipe,
-/// its own process group (the terminal's Ctrl-C is for the command, which may still need
-/// credentials while it cleans up) and, on Linux, SIGKILL when its parent exits.
-fn spawn_helper(user: &Env, listener: &TcpListener, setup: &Setup) -> anyhow::Result<()> {
+/// Start `awsdo __serve` with the user's environment, `listener` on fd 3 and the setup on a
+/// pipe.
+///
+/// For a command (`detached` false): its own process group (the terminal's Ctrl-C is for the
+/// command, which may still need credentials while it cleans up), stderr shared with awsdo,
+/// and on Linux SIGKILL when its parent exits. For the hook (`detached` true): its own
+/// session, so no signal of the shell's terminal reaches it, and stderr on the terminal
+/// (`/dev/tty`) when there is one, else nowhere: never a pipe of the hook's, which would hold
+/// the hook's command substitution open.
+pub(crate) fn spawn_helper(
+    user: &Env,
+    listener: &TcpListener,
+    setup: &Setup,
+    detached: bool,
+) -> anyhow::Result<()> {
     let exe = std::env::current_exe()
         .context("could not start the credential endpoint: could not find the awsdo binary")?;
     let fd = listener.as_raw_fd();
+    let stderr = if detached {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/tty")
+            .map_or_else(|_| Stdio::null(), Stdio::from)
+    } else {
+        Stdio::inherit()
+    };
     let mut cmd = Command::new(exe);
     cmd.arg("__serve")
         .env_clear()
         .envs(user.iter())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    // SAFETY: between fork and exec only async-signal-safe calls (prctl, setpgid, signal,
-    // dup2, fcntl) on integers copied into the closure.
+        .stderr(stderr);
+    // SAFETY: between fork and exec only async-signal-safe calls (prctl, setpgid, setsid,
+    // signal, dup2, fcntl) on integers copied into the closure.
     unsafe {
         cmd.pre_exec(move || {
-            #[cfg(target_os = "linux")]
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
-            libc::setpgid(0, 0);
+            if detached {
+                libc::setsid();
+            } else {
+                #[cfg(target_os = "linux")]
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+                libc::setpgid(0, 0);
+            }
             // Its one line about MFA must reach the terminal even from a background group
             // of a terminal with `stty tostop`.
             libc::signal(libc::SIGTTOU, libc::SIG_IGN);
