@@ -5,6 +5,7 @@
 
 use std::ffi::OsString;
 
+use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::shell::ShellKind;
@@ -124,25 +125,53 @@ pub struct CredsArgs {
     pub disable_cache: bool,
 }
 
-/// Output formats for `awsdo` with no command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Output formats for `awsdo` with no command: statements for a shell, `KEY=value` lines, or
+/// one JSON object. On the command line: `bash`, `zsh`, `fish`, `pwsh` (`powershell`), `nu`
+/// (`nushell`), `env`, `json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// export statements for bash (POSIX quoting).
-    Bash,
-    /// export statements for zsh (POSIX quoting).
-    Zsh,
-    /// set -gx statements for fish (fish quoting).
-    Fish,
-    /// $env: assignments for PowerShell.
-    #[value(alias = "powershell")]
-    Pwsh,
-    /// nushell: one JSON record {"set": {...}, "hide": []}, for `load-env $in.set`.
-    #[value(alias = "nushell")]
-    Nu,
+    /// Statements (for nu: one record) in that shell's dialect (`shell/`).
+    Shell(ShellKind),
     /// KEY=value lines.
     Env,
     /// one JSON object.
     Json,
+}
+
+/// Every format, in the order `--help` lists them: the shells in `ShellKind`'s order, then
+/// `env` and `json`.
+static FORMATS: std::sync::LazyLock<Vec<Format>> = std::sync::LazyLock::new(|| {
+    ShellKind::value_variants()
+        .iter()
+        .map(|kind| Format::Shell(*kind))
+        .chain([Format::Env, Format::Json])
+        .collect()
+});
+
+impl ValueEnum for Format {
+    fn value_variants<'a>() -> &'a [Self] {
+        &FORMATS
+    }
+
+    /// The shells' names and aliases are `ShellKind`'s, so `--format` takes what `awsdo hook`
+    /// takes; only the help differs.
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let kind = match self {
+            Format::Env => return Some(PossibleValue::new("env").help("KEY=value lines")),
+            Format::Json => return Some(PossibleValue::new("json").help("one JSON object")),
+            Format::Shell(kind) => kind,
+        };
+        let help = match kind {
+            ShellKind::Bash => "export statements for bash (POSIX quoting)",
+            ShellKind::Zsh => "export statements for zsh (POSIX quoting)",
+            ShellKind::Fish => "set -gx statements for fish (fish quoting)",
+            ShellKind::Pwsh => "$env: assignments for PowerShell",
+            ShellKind::Nu => {
+                "nushell: one JSON record {\"set\": {...}, \"hide\": []}, for `load-env $in.set`"
+            }
+        };
+        kind.to_possible_value().map(|v| v.help(help))
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,7 @@
 //! One bound for the waits of a run that the prompt can reach.
 //!
 //! The prompt hook's `awsdo export` must never hold the prompt longer than
-//! `AWSDO_HOOK_TIMEOUT` (DESIGN §6). Network calls have their own budget in `sts::Net`; every
+//! `AWSDO_HOOK_TIMEOUT` (DESIGN §6). Network calls have their own budget in `net::Net`; every
 //! other wait (an entry lock held by another awsdo, a `credential_process` or `mfa_process`
 //! that does not exit) takes its bound from the run's [`Deadline`]. Commands run by hand have no
 //! deadline ([`Deadline::NONE`]) unless a wait sets its own.

@@ -3,9 +3,9 @@
 //! A shell with the prompt hook holds two kinds of variables that are *awsdo's*, not the
 //! user's: the hook's state (`AWSDO_PROFILE`, `AWSDO_REFRESH_AT`, `AWSDO_REFRESH_FILE`,
 //! `AWSDO_STATE`) and the credentials and region it exported for the shell's profile.
-//! `AWSDO_STATE` (written by `cmd/export.rs`) records which variables awsdo set (`owned`) and
-//! what each replaced (`saved`). [`Env::user`] undoes both: it is the environment as the user
-//! had it before awsdo exported anything.
+//! `AWSDO_STATE` (a `hook_state::Record`, written by `cmd/export.rs`) records which variables
+//! awsdo set (`owned`) and what each replaced (`saved`). [`Env::user`] undoes both: it is the
+//! environment as the user had it before awsdo exported anything.
 //!
 //! Which environment each kind of child gets (also in SECURITY.md):
 //!
@@ -23,16 +23,14 @@
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 
-use serde::Deserialize;
-
 use crate::creds::CREDENTIAL_VARS;
 
-/// The prompt hook's own variables (see `cmd/export.rs`): never passed to a child.
+/// The prompt hook's own variables (see `hook_state.rs`): never passed to a child.
 pub const HOOK_VARS: &[&str] = &[
-    "AWSDO_PROFILE",
-    "AWSDO_REFRESH_AT",
-    "AWSDO_REFRESH_FILE",
-    "AWSDO_STATE",
+    crate::hook_state::PROFILE_VAR,
+    crate::hook_state::REFRESH_VAR,
+    crate::hook_state::REFRESH_FILE_VAR,
+    crate::hook_state::STATE_VAR,
 ];
 
 /// The region variables awsdo exports with credentials (DESIGN §5).
@@ -50,16 +48,6 @@ impl std::fmt::Debug for Env {
             .entries(self.vars.keys().map(|k| k.to_string_lossy()))
             .finish()
     }
-}
-
-/// The part of `AWSDO_STATE` that says what awsdo exported. Only read here; the format is
-/// `cmd/export.rs`'s `State`.
-#[derive(Deserialize, Default)]
-struct HookState {
-    #[serde(default)]
-    owned: Vec<String>,
-    #[serde(default)]
-    saved: BTreeMap<String, String>,
 }
 
 impl Env {
@@ -111,22 +99,13 @@ impl Env {
     /// awsdo exported (per `AWSDO_STATE`) put back as it was before, or unset. Only credential
     /// and region variables, and those of the hook's server mode (the endpoint, its token and
     /// the shared-file paths, `server::shell::SHELL_VARS`), are ever reverted, whatever
-    /// `AWSDO_STATE` says. An unreadable
-    /// `AWSDO_STATE` reverts nothing (as the hook itself treats it).
+    /// `AWSDO_STATE` says (`hook_state::Record::parse`). An unreadable `AWSDO_STATE` reverts
+    /// nothing (as the hook itself treats it).
     pub fn user(&self) -> Env {
         let mut env = self.clone();
-        let state: HookState = self
-            .var("AWSDO_STATE")
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default();
-        for name in &state.owned {
-            if !CREDENTIAL_VARS.contains(&name.as_str())
-                && !REGION_VARS.contains(&name.as_str())
-                && !crate::server::shell::SHELL_VARS.contains(&name.as_str())
-            {
-                continue;
-            }
-            match state.saved.get(name) {
+        let state = self.var(crate::hook_state::STATE_VAR);
+        for (name, saved) in crate::hook_state::Record::parse(state.as_deref()).reverted() {
+            match saved {
                 Some(old) => env.set(name, old),
                 None => env.remove(name),
             }

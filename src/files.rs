@@ -10,6 +10,10 @@ use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
+/// The most a token file (`web_identity_token_file`, an SSO token) may hold, in bytes: STS takes
+/// web identity tokens of up to 20,000 characters, SSO cache files are a few KiB.
+pub const MAX_TOKEN_FILE: u64 = 1024 * 1024;
+
 /// The bytes of the regular file at `path`, at most `cap` of them.
 ///
 /// Errors (as `io::Error`, whose text is a short reason without the path): the file cannot be

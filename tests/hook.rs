@@ -990,6 +990,41 @@ fn check_hostile_values(sh: Sh) {
     eqnice!("", util::stderr(&out));
 }
 
+/// A value no environment variable can carry (NUL) is refused by the hook as `awsdo` alone
+/// refuses it: one line naming the variable and the profile, never the value, and none of the
+/// credentials printed; through `awsdo use` (atomic) nothing at all. Not a shell's quoting:
+/// the refusal happens before any statement is written, so no shell needs to run.
+#[test]
+fn export_refuses_a_nul_in_a_credential_as_print_does() {
+    let env = TestEnv::new();
+    let (json, _) = process_json("AKIAIOSFODNN7EXAMPLE", "nul-secret", "tok\0secret-part");
+    env.write_config(&credential_process_profile(&env, "nul", &json, "us-east-1"));
+    for shell in ["bash", "zsh", "fish", "pwsh", "nu"] {
+        for atomic in [&[][..], &["--atomic", "use"][..]] {
+            let out = util::run_fail(
+                env.cmd()
+                    .args(["export", shell])
+                    .args(atomic)
+                    .env("AWS_PROFILE", "nul"),
+            );
+            let err = util::stderr(&out);
+            assert!(
+                err.contains("AWS_SESSION_TOKEN holds a NUL") && err.contains("\"nul\""),
+                "{shell} {atomic:?}: {err}"
+            );
+            assert_eq!(err.lines().count(), 1, "{shell} {atomic:?}: {err}");
+            let printed = util::stdout(&out);
+            for value in ["AKIAIOSFODNN7EXAMPLE", "nul-secret", "secret-part"] {
+                assert!(!err.contains(value), "{shell} {atomic:?}: {err}");
+                assert!(!printed.contains(value), "{shell} {atomic:?}: {printed}");
+            }
+            if !atomic.is_empty() {
+                eqnice!("", printed);
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // login through the function
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use awsdo::creds::Credentials;
-use awsdo::sts::{AssumeRole, Endpoints, MAX_CLOCK_SKEW, MAX_EXPIRY_AHEAD, Net};
+use awsdo::net::{AssumeRole, Endpoints, MAX_CLOCK_SKEW, MAX_EXPIRY_AHEAD, Net};
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
@@ -75,7 +75,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let date = String::from_utf8_lossy(date).into_owned();
     let (op, body) = rest.split_first().map_or((0, &[][..]), |(op, b)| (*op, b));
-    let _ = awsdo::sts::skew_from_date(&date, time::OffsetDateTime::now_utc());
+    let _ = awsdo::net::skew_from_date(&date, time::OffsetDateTime::now_utc());
 
     let sso = op % 5 == 4;
     let canned = Canned {

@@ -24,9 +24,9 @@ use crate::deadline::Deadline;
 use crate::env::Env;
 use crate::helper::Helpers;
 use crate::mfa::CodeSource;
+use crate::net::{CaBundle, Endpoints, Net, Transport};
 use crate::plan::{Overrides, Plan};
 use crate::resolve::{DEFAULT_MIN_TTL, Resolver};
-use crate::sts::{CaBundle, Endpoints, Net, Transport};
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {

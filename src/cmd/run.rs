@@ -66,10 +66,7 @@ pub fn exec(ctx: &Ctx, command: &[OsString], server: bool) -> anyhow::Result<Exi
 
 /// Print the credentials as statements for `eval` (or as env lines / JSON).
 pub fn print(ctx: &Ctx, format: Option<Format>) -> anyhow::Result<ExitCode> {
-    let format = match format {
-        Some(f) => f,
-        None => default_format(ctx),
-    };
+    let format = format.unwrap_or_else(|| default_format(ctx));
     let (creds, region) = obtain(ctx)?;
     let vars = creds.env_vars(region.as_deref());
     let text = format_vars(format, &ctx.profile_name(None), &vars)?;
@@ -79,16 +76,11 @@ pub fn print(ctx: &Ctx, format: Option<Format>) -> anyhow::Result<ExitCode> {
 
 /// The format named by `$SHELL`, else bash (POSIX statements suit most shells).
 fn default_format(ctx: &Ctx) -> Format {
-    match ctx
+    let kind = ctx
         .var_nonempty("SHELL")
         .and_then(|s| crate::shell::detect(&s).ok())
-    {
-        Some(ShellKind::Zsh) => Format::Zsh,
-        Some(ShellKind::Fish) => Format::Fish,
-        Some(ShellKind::Pwsh) => Format::Pwsh,
-        Some(ShellKind::Nu) => Format::Nu,
-        Some(ShellKind::Bash) | None => Format::Bash,
-    }
+        .unwrap_or(ShellKind::Bash);
+    Format::Shell(kind)
 }
 
 /// `vars` (the credentials of `profile`) in `format`.
@@ -104,11 +96,7 @@ pub fn format_vars(
     vars: &[(&'static str, String)],
 ) -> anyhow::Result<String> {
     let shell = match format {
-        Format::Bash => ShellKind::Bash,
-        Format::Zsh => ShellKind::Zsh,
-        Format::Fish => ShellKind::Fish,
-        Format::Pwsh => ShellKind::Pwsh,
-        Format::Nu => ShellKind::Nu,
+        Format::Shell(kind) => kind,
         Format::Env => {
             let mut s = String::new();
             for (k, v) in vars {
@@ -135,16 +123,12 @@ pub fn format_vars(
     // `eval "$(awsdo -p A)"; eval "$(awsdo -p B)"` never leaves A's token beside B's keys.
     // The region is left alone when the profile names none, as for `awsdo -- cmd`. nushell's
     // record stays `set` only: `load-env $in.set` is how it is applied by hand.
-    let mut changes: std::collections::BTreeMap<String, Option<String>> = vars
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), Some(v.clone())))
-        .collect();
+    let mut changes: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
     if shell != ShellKind::Nu {
         for name in crate::creds::CREDENTIAL_VARS {
-            changes.entry((*name).to_owned()).or_insert(None);
+            changes.unset_unless_changed(name);
         }
     }
-    let changes = Changes(changes);
     crate::shell::check_carriable(shell.shell(), profile, &changes)?;
     Ok(render(shell.shell(), &changes))
 }
@@ -161,7 +145,7 @@ mod tests {
             ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_owned()),
             ("AWS_SECRET_ACCESS_KEY", SECRET.to_owned()),
         ];
-        let bash = format_vars(Format::Bash, "static", &vars).unwrap();
+        let bash = format_vars(Format::Shell(ShellKind::Bash), "static", &vars).unwrap();
         for name in [
             "AWS_SESSION_TOKEN",
             "AWS_SECURITY_TOKEN",
@@ -170,9 +154,9 @@ mod tests {
             assert!(bash.contains(&format!("unset -v {name}")), "{bash}");
         }
         assert!(!bash.contains("AWS_REGION"), "{bash}");
-        let fish = format_vars(Format::Fish, "static", &vars).unwrap();
+        let fish = format_vars(Format::Shell(ShellKind::Fish), "static", &vars).unwrap();
         assert!(fish.contains("AWS_SESSION_TOKEN"), "{fish}");
-        let nu = format_vars(Format::Nu, "static", &vars).unwrap();
+        let nu = format_vars(Format::Shell(ShellKind::Nu), "static", &vars).unwrap();
         assert!(!nu.contains("AWS_SESSION_TOKEN"), "{nu}");
     }
 
@@ -220,7 +204,12 @@ mod tests {
     #[test]
     fn shells_refuse_nul_and_json_carries_everything() {
         let vars = [("AWS_SESSION_TOKEN", format!("{SECRET}\0x"))];
-        for f in [Format::Bash, Format::Zsh, Format::Fish, Format::Pwsh] {
+        for f in [
+            Format::Shell(ShellKind::Bash),
+            Format::Shell(ShellKind::Zsh),
+            Format::Shell(ShellKind::Fish),
+            Format::Shell(ShellKind::Pwsh),
+        ] {
             let err = format_vars(f, "dev", &vars).unwrap_err().to_string();
             assert!(
                 err.contains("AWS_SESSION_TOKEN") && !err.contains(SECRET),

@@ -14,8 +14,8 @@ use crate::credential_process::CHAIN_VAR;
 use crate::creds::Credentials;
 use crate::deadline::Deadline;
 use crate::error::SilentExit;
+use crate::net::GLOBAL_REGION;
 use crate::resolve::{MfaSessionOwners, ProfileEntry};
-use crate::sts::GLOBAL_REGION;
 
 /// Fetch fresh credentials for the profile now (asking for MFA if needed) and cache them.
 pub fn login(ctx: &Ctx, profile: Option<String>) -> anyhow::Result<ExitCode> {

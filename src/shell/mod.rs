@@ -72,9 +72,51 @@ impl ShellKind {
     }
 }
 
-/// Environment changes, sorted by name; `None` removes the variable.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Changes(pub BTreeMap<String, Option<String>>);
+/// Environment changes, sorted by name; `None` removes the variable. A later change to the
+/// same name replaces the earlier one. `Debug` shows the names only: values may be secrets.
+#[derive(Default, Clone, PartialEq, Eq)]
+pub struct Changes(BTreeMap<String, Option<String>>);
+
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(
+                self.0
+                    .iter()
+                    .map(|(k, v)| (k, if v.is_some() { "set" } else { "unset" })),
+            )
+            .finish()
+    }
+}
+
+impl Changes {
+    /// Set `key` to `value`, or remove it (`None`), replacing any earlier change to `key`.
+    pub fn put(&mut self, key: impl Into<String>, value: Option<String>) {
+        self.0.insert(key.into(), value);
+    }
+
+    /// Remove `key`, unless a change to it is already recorded.
+    pub fn unset_unless_changed(&mut self, key: &str) {
+        self.0.entry(key.to_owned()).or_insert(None);
+    }
+
+    /// Every change, in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Option<&str>)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_deref()))
+    }
+}
+
+impl From<BTreeMap<String, Option<String>>> for Changes {
+    fn from(map: BTreeMap<String, Option<String>>) -> Changes {
+        Changes(map)
+    }
+}
+
+impl<K: Into<String>> FromIterator<(K, Option<String>)> for Changes {
+    fn from_iter<I: IntoIterator<Item = (K, Option<String>)>>(iter: I) -> Changes {
+        Changes(iter.into_iter().map(|(k, v)| (k.into(), v)).collect())
+    }
+}
 
 /// The statements for `changes` in `shell`'s dialect, in name order.
 ///
@@ -90,7 +132,7 @@ pub fn render(shell: &dyn Shell, changes: &Changes) -> String {
         return record;
     }
     let mut out = String::new();
-    for (key, value) in changes.0.iter().filter(|(key, _)| valid_key(key)) {
+    for (key, value) in changes.iter().filter(|(key, _)| valid_key(key)) {
         match value {
             Some(value) => out.push_str(&shell.set(key, value)),
             None => out.push_str(&shell.unset(key)),
@@ -134,8 +176,8 @@ pub fn detect(value: &str) -> anyhow::Result<ShellKind> {
 /// # Errors
 /// One line naming the variable and the profile; never the value (it may be a secret).
 pub fn check_carriable(shell: &dyn Shell, profile: &str, changes: &Changes) -> anyhow::Result<()> {
-    for (key, value) in &changes.0 {
-        if value.as_deref().is_some_and(|v| v.contains('\0')) {
+    for (key, value) in changes.iter() {
+        if value.is_some_and(|v| v.contains('\0')) {
             bail!(
                 "could not print the credentials of profile {:?} for {}: {key} holds a NUL character, which no environment variable can carry",
                 crate::escape::escape(profile),
@@ -230,16 +272,13 @@ mod tests {
 
     #[test]
     fn nul_is_refused_without_showing_the_value() {
-        let changes = Changes(
-            [
-                ("AWS_REGION".to_owned(), Some("us-east-1".to_owned())),
-                (
-                    "AWS_SESSION_TOKEN".to_owned(),
-                    Some("tok\0secret-part".to_owned()),
-                ),
-            ]
-            .into(),
-        );
+        let changes = Changes::from_iter([
+            ("AWS_REGION".to_owned(), Some("us-east-1".to_owned())),
+            (
+                "AWS_SESSION_TOKEN".to_owned(),
+                Some("tok\0secret-part".to_owned()),
+            ),
+        ]);
         for kind in [
             ShellKind::Bash,
             ShellKind::Zsh,
@@ -255,7 +294,7 @@ mod tests {
             );
             assert!(!err.contains("secret-part"), "{err}");
         }
-        let fine = Changes([("AWS_REGION".to_owned(), Some("a\r\x1bb".to_owned()))].into());
+        let fine = Changes::from_iter([("AWS_REGION", Some("a\r\x1bb".to_owned()))]);
         assert!(check_carriable(ShellKind::Bash.shell(), "dev", &fine).is_ok());
     }
 
@@ -265,7 +304,7 @@ mod tests {
         map.insert("B_KEY".to_owned(), Some("v".to_owned()));
         map.insert("A_KEY".to_owned(), None);
         map.insert("bad key;touch x".to_owned(), Some("v".to_owned()));
-        let changes = Changes(map);
+        let changes = Changes::from(map);
         assert_eq!(
             render(ShellKind::Bash.shell(), &changes),
             "unset -v A_KEY\nexport B_KEY='v'\n"

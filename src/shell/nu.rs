@@ -59,12 +59,12 @@ impl Shell for Nu {
 pub(crate) fn record(changes: &Changes) -> String {
     let mut set = Map::new();
     let mut hide = Vec::new();
-    for (key, value) in changes.0.iter().filter(|(key, _)| valid_key(key)) {
+    for (key, value) in changes.iter().filter(|(key, _)| valid_key(key)) {
         match value {
             Some(v) => {
-                set.insert(key.clone(), Value::String(v.clone()));
+                set.insert(key.to_owned(), Value::String(v.to_owned()));
             }
-            None => hide.push(Value::String(key.clone())),
+            None => hide.push(Value::String(key.to_owned())),
         }
     }
     let mut out = Map::new();
@@ -104,7 +104,7 @@ mod tests {
         map.insert("A_KEY".to_owned(), None);
         map.insert("bad key;x".to_owned(), Some("v".to_owned()));
         assert_eq!(
-            record(&Changes(map)),
+            record(&Changes::from(map)),
             "{\"hide\":[\"A_KEY\"],\"set\":{\"B_KEY\":\"v\\\"\\n$(x)\"}}\n"
         );
         assert_eq!(record(&Changes::default()), "{\"hide\":[],\"set\":{}}\n");

@@ -134,12 +134,12 @@ fn check_round_trip_with(kind: ShellKind, prelude: &str, env: &[(&str, &str)]) {
     let dir = TempDir::new().unwrap();
     let marker = dir.path().join("MARKER");
     let values = values(&marker);
-    let changes = Changes(
+    let changes = Changes::from_iter(
         values
             .iter()
             .enumerate()
             .map(|(i, v)| (format!("AWSDO_T{i:02}"), Some(v.clone())))
-            .collect(),
+            .collect::<Vec<_>>(),
     );
     let statements = render(kind.shell(), &changes);
     // One statement per line, whatever the values hold.
@@ -287,7 +287,7 @@ impl Fixture {
         );
         map.insert("AWSDO_REFRESH_AT".to_owned(), None);
         map.insert("AWSDO_REFRESH_FILE".to_owned(), None);
-        render(self.kind.shell(), &Changes(map))
+        render(self.kind.shell(), &Changes::from(map))
     }
 
     /// Sets what the stub prints for `export`.

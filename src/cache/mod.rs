@@ -13,22 +13,26 @@
 //! file is refused. Entry file names are a digest of the entry's name, so they have the same
 //! length whatever the profile name (the name itself is stored inside the entry).
 
-use std::ffi::CStr;
-use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+mod dir;
+#[cfg(test)]
+mod tests;
+
+use std::io;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags};
+use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::deadline::Deadline;
+
+use self::dir::{Dir, check_private_dir, check_private_file};
 
 /// The most bytes read from an entry or marker. Entries are a few hundred bytes; anything
 /// larger is not one of ours and is a miss.
@@ -116,142 +120,6 @@ pub struct Stored {
     pub kind: Kind,
     /// Its file name in the cache directory.
     pub file: String,
-}
-
-/// The cache directory, opened and checked by [`Cache::open_dir`].
-struct Dir {
-    fd: OwnedFd,
-    path: PathBuf,
-}
-
-impl Dir {
-    fn shown(&self, file: &str) -> String {
-        self.path.join(file).display().to_string()
-    }
-
-    /// The file's bytes, or `None` when it is missing, unreadable or larger than
-    /// [`MAX_ENTRY_BYTES`]. Never blocks (`O_NONBLOCK`: a FIFO does not wait for a writer) and
-    /// never follows a symlink. A file that is not a private regular file of this user is an
-    /// error: using it could hand out planted credentials.
-    fn read(&self, file: &str) -> anyhow::Result<Option<Vec<u8>>> {
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        let fd = match rustix::fs::openat(&self.fd, file, flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(Errno::NOENT) => return Ok(None),
-            Err(Errno::LOOP) => bail!(
-                "could not use cache entry {}: it is a symlink; delete it (awsdo logout)",
-                self.shown(file)
-            ),
-            Err(_) => return Ok(None),
-        };
-        let Ok(st) = rustix::fs::fstat(&fd) else {
-            return Ok(None);
-        };
-        check_private_file(&self.shown(file), &st)?;
-        let mut bytes = Vec::new();
-        let mut f = std::fs::File::from(fd).take(MAX_ENTRY_BYTES + 1);
-        if f.read_to_end(&mut bytes).is_err() || bytes.len() as u64 > MAX_ENTRY_BYTES {
-            return Ok(None);
-        }
-        Ok(Some(bytes))
-    }
-
-    /// Write `bytes` to `file` atomically (a private temporary file renamed over it).
-    fn write(&self, file: &str, bytes: &[u8]) -> anyhow::Result<()> {
-        let tmp = temp_name(file);
-        let result = (|| -> io::Result<()> {
-            let flags =
-                OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-            let fd = rustix::fs::openat(&self.fd, tmp.as_str(), flags, Mode::from_raw_mode(0o600))?;
-            let mut f = std::fs::File::from(fd);
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            rustix::fs::renameat(&self.fd, tmp.as_str(), &self.fd, file)?;
-            Ok(())
-        })();
-        if result.is_err() {
-            let _ = rustix::fs::unlinkat(&self.fd, tmp.as_str(), AtFlags::empty());
-        }
-        result.with_context(|| format!("could not write cache entry {}", self.shown(file)))?;
-        self.remove_temps(file, false);
-        Ok(())
-    }
-
-    /// Delete `file`; `Ok(false)` when it was not there.
-    fn remove(&self, file: &str) -> anyhow::Result<bool> {
-        match rustix::fs::unlinkat(&self.fd, file, AtFlags::empty()) {
-            Ok(()) => Ok(true),
-            Err(Errno::NOENT | Errno::NAMETOOLONG) => Ok(false),
-            Err(e) => Err(io::Error::from(e))
-                .with_context(|| format!("could not delete {}", self.shown(file))),
-        }
-    }
-
-    /// Every file name in the directory (not `.` and `..`).
-    fn files(&self) -> Vec<String> {
-        let Ok(dir) = rustix::fs::Dir::read_from(&self.fd) else {
-            return Vec::new();
-        };
-        dir.filter_map(Result::ok)
-            .filter_map(|e| cstr_name(e.file_name()))
-            .filter(|n| n != "." && n != "..")
-            .collect()
-    }
-
-    /// Delete the temporary files of `file`: those whose writer died before its rename
-    /// (killed, power loss: they hold secrets and nobody will ever rename them), or, with
-    /// `all`, every one. Returns how many were deleted.
-    fn remove_temps(&self, file: &str, all: bool) -> usize {
-        let prefix = format!(".{file}.");
-        let mut n = 0;
-        for name in self.files() {
-            let Some(pid) = name
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix(".tmp"))
-                .and_then(|rest| rest.split('.').next())
-                .and_then(|pid| pid.parse::<libc::pid_t>().ok())
-            else {
-                continue;
-            };
-            if (all || !alive(pid)) && self.remove(&name).unwrap_or(false) {
-                n += 1;
-            }
-        }
-        n
-    }
-
-    /// Hold the lock file `file`, waiting until `deadline` (forever when it has none).
-    fn lock(&self, file: &str, deadline: Deadline, what: &str) -> anyhow::Result<EntryLock> {
-        // O_NOFOLLOW: a lock path that is a symlink must not make awsdo create or open a file
-        // elsewhere.
-        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        let fd = rustix::fs::openat(&self.fd, file, flags, Mode::from_raw_mode(0o600))
-            .map_err(io::Error::from)
-            .with_context(|| format!("could not open lock {}", self.shown(file)))?;
-        if deadline.remaining().is_none() {
-            rustix::fs::flock(&fd, FlockOperation::LockExclusive)
-                .map_err(io::Error::from)
-                .with_context(|| format!("could not lock {}", self.shown(file)))?;
-            return Ok(EntryLock { _file: fd });
-        }
-        loop {
-            match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
-                Ok(()) => return Ok(EntryLock { _file: fd }),
-                Err(Errno::WOULDBLOCK | Errno::INTR) => {}
-                Err(e) => {
-                    return Err(io::Error::from(e))
-                        .with_context(|| format!("could not lock {}", self.shown(file)));
-                }
-            }
-            if deadline.expired() {
-                return Err(Busy {
-                    what: what.to_owned(),
-                }
-                .into());
-            }
-            std::thread::sleep(deadline.capped(LOCK_POLL));
-        }
-    }
 }
 
 impl Cache {
@@ -528,6 +396,16 @@ impl Cache {
         Ok(refresh.path.join(name))
     }
 
+    /// Whether `path` is the mark [`Cache::refresh_mark`] makes for `at` and it is still there
+    /// with mtime `at`: a regular file, not followed through a symlink. fish's prompt compares
+    /// the mark's mtime with the clock, so a missing or changed mark calls `awsdo export` at
+    /// every prompt until it is made again.
+    pub fn refresh_mark_is(&self, path: &Path, at: i64) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        path == self.dir.join("refresh").join(at.to_string())
+            && std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && m.mtime() == at)
+    }
+
     /// Every file name in the directory, for tests.
     #[cfg(test)]
     fn all_files(&self) -> Vec<String> {
@@ -537,78 +415,6 @@ impl Cache {
             .map(|d| d.files())
             .unwrap_or_default()
     }
-}
-
-/// The name of a temporary file for `file`: `.FILE.PID.SEQ.tmp`.
-fn temp_name(file: &str) -> String {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    let n = SEQ.fetch_add(1, Ordering::Relaxed);
-    format!(".{file}.{}.{n}.tmp", std::process::id())
-}
-
-/// Whether process `pid` exists (this one included).
-fn alive(pid: libc::pid_t) -> bool {
-    // SAFETY: kill with signal 0 only checks whether the process exists.
-    pid == std::process::id() as libc::pid_t
-        || unsafe { libc::kill(pid, 0) } == 0
-        || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-fn cstr_name(name: &CStr) -> Option<String> {
-    name.to_str().ok().map(str::to_owned)
-}
-
-/// Refuse a directory owned by someone else or writable by others; tighten one that others
-/// can only read.
-fn check_private_dir(fd: &impl AsFd, shown: &str) -> anyhow::Result<()> {
-    let st = rustix::fs::fstat(fd)
-        .map_err(io::Error::from)
-        .with_context(|| format!("could not read cache directory {shown}"))?;
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if st.st_uid != me {
-        bail!(
-            "could not use cache directory {shown}: it is owned by uid {}, not by you; remove it or set AWSDO_CACHE_DIR",
-            st.st_uid
-        );
-    }
-    let mode = st.st_mode & 0o7777;
-    if mode & 0o022 != 0 {
-        bail!(
-            "could not use cache directory {shown}: others can write to it; run: chmod 700 {shown}"
-        );
-    }
-    if mode & 0o077 != 0 {
-        // Readable by others but not writable: tighten it rather than refuse.
-        let _ = rustix::fs::fchmod(fd, Mode::from_raw_mode(0o700));
-    }
-    Ok(())
-}
-
-fn check_private_file(shown: &str, st: &rustix::fs::Stat) -> anyhow::Result<()> {
-    let kind = FileType::from_raw_mode(st.st_mode);
-    if kind == FileType::Symlink {
-        bail!("could not use cache entry {shown}: it is a symlink; delete it (awsdo logout)");
-    }
-    if kind != FileType::RegularFile {
-        bail!(
-            "could not use cache entry {shown}: it is not a regular file; delete it (awsdo logout)"
-        );
-    }
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    let me = unsafe { libc::geteuid() };
-    if st.st_uid != me {
-        bail!(
-            "could not use cache entry {shown}: it is owned by uid {}, not by you; delete it",
-            st.st_uid
-        );
-    }
-    if st.st_mode & 0o077 != 0 {
-        bail!(
-            "could not use cache entry {shown}: others can read or write it; delete it (awsdo logout)"
-        );
-    }
-    Ok(())
 }
 
 /// A name as a file-name part: letters, digits, `-` and `_` stay; every other byte becomes
@@ -624,153 +430,4 @@ pub fn encode_name(name: &str) -> String {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use std::fs;
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
-
-    use super::*;
-
-    #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-    struct Entry {
-        n: u32,
-    }
-
-    #[test]
-    fn file_names_have_one_length_and_stay_in_the_directory() {
-        let long = "p".repeat(250);
-        let dots = ".".repeat(121);
-        let names = ["prod", "a/b", "..", "x y", "ü", "%41", "a.b", &long, &dots];
-        let files: Vec<String> = names
-            .iter()
-            .map(|n| file_name(Kind::Profile, n, "json"))
-            .collect();
-        for f in &files {
-            assert_eq!(f.len(), files[0].len(), "{f}");
-            assert!(!f.contains('/'), "{f}");
-        }
-        let unique: std::collections::BTreeSet<_> = files.iter().collect();
-        assert_eq!(unique.len(), files.len());
-    }
-
-    #[test]
-    fn write_then_read_with_private_modes() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::at(tmp.path().join("c"));
-        cache.write(Kind::Profile, "dev", &Entry { n: 1 }).unwrap();
-        let got: Option<Entry> = cache.read(Kind::Profile, "dev").unwrap();
-        assert_eq!(got, Some(Entry { n: 1 }));
-        let dir_mode = fs::metadata(cache.dir()).unwrap().mode() & 0o777;
-        assert_eq!(dir_mode, 0o700);
-        let file = cache.dir().join(file_name(Kind::Profile, "dev", "json"));
-        assert_eq!(fs::metadata(file).unwrap().mode() & 0o777, 0o600);
-        let stored = cache.stored(Kind::Profile).unwrap();
-        assert_eq!(stored.len(), 1);
-        assert_eq!(cache.remove_stored(&stored[0], Deadline::NONE).unwrap(), 1);
-        assert_eq!(cache.read::<Entry>(Kind::Profile, "dev").unwrap(), None);
-        assert!(cache.all_files().iter().all(|f| f.ends_with(".lock")));
-    }
-
-    #[test]
-    fn garbage_and_oversized_entries_are_misses() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::at(tmp.path().join("c"));
-        cache.write(Kind::Profile, "dev", &Entry { n: 1 }).unwrap();
-        let file = cache.dir().join(file_name(Kind::Profile, "dev", "json"));
-        let big = format!("{{\"n\":1{}}}", " ".repeat(MAX_ENTRY_BYTES as usize));
-        for junk in [&b""[..], b"{\"n\":", b"\xff\xfe", b"[1,2]", big.as_bytes()] {
-            fs::write(&file, junk).unwrap();
-            let got: Option<Entry> = cache.read(Kind::Profile, "dev").unwrap();
-            assert_eq!(got, None);
-        }
-    }
-
-    #[test]
-    fn a_fifo_entry_is_refused_without_blocking() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::at(tmp.path().join("c"));
-        cache.write(Kind::Profile, "dev", &Entry { n: 1 }).unwrap();
-        let file = cache.dir().join(file_name(Kind::Profile, "dev", "json"));
-        fs::remove_file(&file).unwrap();
-        rustix::fs::mkfifoat(rustix::fs::CWD, &file, Mode::from_raw_mode(0o600)).unwrap();
-        let err = cache.read::<Entry>(Kind::Profile, "dev").unwrap_err();
-        assert!(format!("{err:#}").contains("not a regular file"), "{err:#}");
-        assert!(cache.remove(Kind::Profile, "dev").unwrap());
-    }
-
-    #[test]
-    fn a_held_lock_is_waited_for_until_the_deadline() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::at(tmp.path().join("c"));
-        let held = cache
-            .lock(Kind::Profile, "dev", Deadline::NONE, "profile \"dev\"")
-            .unwrap();
-        // flock locks belong to the open file: a second open in this process conflicts too.
-        let deadline = Deadline::after(Some(Duration::from_millis(50)));
-        let err = cache
-            .lock(Kind::Profile, "dev", deadline, "profile \"dev\"")
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "could not get credentials for profile \"dev\": another awsdo is getting them; try again"
-        );
-        drop(held);
-        cache
-            .lock(Kind::Profile, "dev", deadline, "profile \"dev\"")
-            .unwrap();
-    }
-
-    #[test]
-    fn refuses_a_world_writable_directory() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("c");
-        fs::create_dir(&dir).unwrap();
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
-        let err = Cache::at(&dir)
-            .write(Kind::Profile, "dev", &Entry { n: 1 })
-            .unwrap_err();
-        assert!(format!("{err:#}").contains("chmod 700"), "{err:#}");
-    }
-
-    #[test]
-    fn refuses_a_symlinked_directory_for_every_operation() {
-        let tmp = tempfile::tempdir().unwrap();
-        let real = tmp.path().join("real");
-        fs::create_dir(&real).unwrap();
-        fs::set_permissions(&real, fs::Permissions::from_mode(0o700)).unwrap();
-        let link = tmp.path().join("link");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
-        let cache = Cache::at(&link);
-        let errs = [
-            cache
-                .write(Kind::Profile, "dev", &Entry { n: 1 })
-                .unwrap_err(),
-            cache.remove(Kind::Profile, "dev").unwrap_err(),
-            cache.stored(Kind::Profile).unwrap_err(),
-            cache.refresh_mark(1).unwrap_err(),
-        ];
-        for err in errs {
-            assert!(format!("{err:#}").contains("symlink"), "{err:#}");
-        }
-        assert!(cache.remember("m", "v"));
-        assert_eq!(fs::read_dir(&real).unwrap().count(), 0);
-    }
-
-    #[test]
-    fn refresh_marks_do_not_follow_a_planted_symlink() {
-        let tmp = tempfile::tempdir().unwrap();
-        let cache = Cache::at(tmp.path().join("c"));
-        cache.write(Kind::Profile, "dev", &Entry { n: 1 }).unwrap();
-        let target = tmp.path().join("elsewhere");
-        fs::create_dir(&target).unwrap();
-        std::os::unix::fs::symlink(&target, cache.dir().join("refresh")).unwrap();
-        assert!(cache.refresh_mark(2_000_000_000).is_err());
-        assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
-        fs::remove_file(cache.dir().join("refresh")).unwrap();
-        let path = cache.refresh_mark(2_000_000_000).unwrap();
-        let mtime = fs::metadata(&path).unwrap().mtime();
-        assert_eq!(mtime, 2_000_000_000);
-    }
 }

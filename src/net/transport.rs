@@ -1,0 +1,389 @@
+//! Trust and proxies for every HTTPS call, as the AWS CLI sets them up, and the body cap.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls::{Provider, TlsContext, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use super::Net;
+use super::errors::{io_reason, one_line};
+
+/// The largest response body awsdo reads, in bytes (4 MiB). STS, IAM, SSO and the console
+/// federation endpoint answer in a few kilobytes; a larger body is refused while it is being
+/// read (whatever its `Content-Length` says), with one line, so a hostile or broken endpoint
+/// cannot make awsdo hold it in memory.
+pub const MAX_BODY: usize = 4 * 1024 * 1024;
+
+/// The largest CA bundle awsdo reads, in bytes (16 MiB; the whole Mozilla store is ~200 KiB).
+pub const MAX_CA_BUNDLE: u64 = 16 * 1024 * 1024;
+
+/// A CA bundle to trust besides the system roots, and where its path came from (for errors).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaBundle {
+    /// The PEM file.
+    pub path: PathBuf,
+    /// Where the path was set: `AWS_CA_BUNDLE`, `ca_bundle of profile "dev" in ~/.aws/config`.
+    pub origin: String,
+}
+
+/// Trust and proxy settings for every HTTPS call of a run, read as the AWS CLI (botocore with
+/// urllib3) reads them; see `Transport::from_env`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Transport {
+    /// PEM certificates added to the system roots.
+    pub ca_bundle: Option<CaBundle>,
+    /// The proxy for `https://` URLs and the variable that set it.
+    pub https_proxy: Option<(String, String)>,
+    /// The proxy for `http://` URLs (endpoint overrides, test stand-ins) and its variable.
+    pub http_proxy: Option<(String, String)>,
+    /// Hosts reached directly: comma-separated names (a name also covers its subdomains), IP
+    /// addresses or networks, or `*` for all.
+    pub no_proxy: Option<String>,
+}
+
+impl Transport {
+    /// The settings from the environment and the selected profile's `ca_bundle`, with the AWS
+    /// CLI's precedence: `AWS_CA_BUNDLE`, else the profile's `ca_bundle`, else
+    /// `REQUESTS_CA_BUNDLE` (botocore `session.create_client` and `endpoint._get_verify_value`).
+    /// Proxies follow Python's `urllib.request.getproxies`, which botocore uses: for each of
+    /// `https_proxy`, `http_proxy`, `no_proxy` the lowercase variable wins over the uppercase
+    /// one, an empty value counts as unset, `HTTP_PROXY` is ignored when `REQUEST_METHOD` is
+    /// set (a CGI environment), and `ALL_PROXY` is not used (botocore picks the proxy by the
+    /// URL's scheme). A proxy without a scheme (`proxy:3128`) means `http://proxy:3128`.
+    pub fn from_env(
+        get: &dyn Fn(&str) -> Option<String>,
+        profile_ca_bundle: Option<CaBundle>,
+    ) -> Transport {
+        let nonempty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let ca_bundle = nonempty("AWS_CA_BUNDLE")
+            .map(|p| CaBundle {
+                path: p.into(),
+                origin: "AWS_CA_BUNDLE".to_owned(),
+            })
+            .or(profile_ca_bundle)
+            .or_else(|| {
+                nonempty("REQUESTS_CA_BUNDLE").map(|p| CaBundle {
+                    path: p.into(),
+                    origin: "REQUESTS_CA_BUNDLE".to_owned(),
+                })
+            });
+        let pick = |lower: &str, upper: &str| -> Option<(String, String)> {
+            match get(lower) {
+                Some(v) if v.trim().is_empty() => None,
+                Some(v) => Some((lower.to_owned(), v.trim().to_owned())),
+                None => nonempty(upper).map(|v| (upper.to_owned(), v.trim().to_owned())),
+            }
+        };
+        let http_proxy = if get("REQUEST_METHOD").is_some() {
+            None
+        } else {
+            pick("http_proxy", "HTTP_PROXY")
+        };
+        Transport {
+            ca_bundle,
+            https_proxy: pick("https_proxy", "HTTPS_PROXY"),
+            http_proxy,
+            no_proxy: pick("no_proxy", "NO_PROXY").map(|(_, v)| v),
+        }
+    }
+
+    /// The proxy configuration for the connector. One proxy serves both schemes when both
+    /// variables agree; otherwise `https://` URLs (every AWS endpoint) get theirs and `http://`
+    /// URLs get theirs only when no HTTPS proxy is set.
+    pub(super) fn proxy_config(&self) -> anyhow::Result<ProxyConfig> {
+        type Make = fn(String) -> Result<ProxyConfig, aws_smithy_http_client::proxy::ProxyError>;
+        let parse = |(var, url): &(String, String), make: Make| -> anyhow::Result<ProxyConfig> {
+            let url = if url.contains("://") {
+                url.clone()
+            } else {
+                format!("http://{url}")
+            };
+            // The parse error never repeats the URL, which may hold a password.
+            let config =
+                make(url).map_err(|e| anyhow::anyhow!("could not use the proxy in {var}: {e}"))?;
+            Ok(match &self.no_proxy {
+                Some(rules) => config.no_proxy(rules),
+                None => config,
+            })
+        };
+        match (&self.https_proxy, &self.http_proxy) {
+            (Some(s), Some(h)) if s.1 == h.1 => parse(s, ProxyConfig::all::<String>),
+            (Some(s), _) => parse(s, ProxyConfig::https::<String>),
+            (None, Some(h)) => parse(h, ProxyConfig::http::<String>),
+            (None, None) => Ok(ProxyConfig::disabled()),
+        }
+    }
+}
+
+/// The bundle's PEM certificates, checked: a missing, unreadable, oversized or non-PEM file, or
+/// one with a certificate that cannot be a trust anchor, is a one-line error naming it.
+pub fn read_ca_bundle(bundle: &CaBundle) -> anyhow::Result<Vec<u8>> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let name = format!("{} ({})", bundle.path.display(), bundle.origin);
+    let fail = |why: String| anyhow::anyhow!("could not read the CA bundle {name}: {why}");
+    // Only a regular file, opened without blocking: a FIFO would wait for a writer.
+    let pem = crate::files::read_regular(&bundle.path, MAX_CA_BUNDLE).map_err(|e| {
+        fail(match e.kind() {
+            std::io::ErrorKind::InvalidInput if e.to_string() == "a directory" => {
+                "it is a directory, not a PEM file".to_owned()
+            }
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => e.to_string(),
+            _ => io_reason(&e),
+        })
+    })?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| fail(format!("not a PEM file ({})", one_line(&e.to_string()))))?;
+    if certs.is_empty() {
+        return Err(fail(
+            "no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)".to_owned(),
+        ));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    for (i, cert) in certs.into_iter().enumerate() {
+        roots
+            .add(cert)
+            .map_err(|e| fail(format!("certificate {} is not usable: {e}", i + 1)))?;
+    }
+    Ok(pem)
+}
+
+impl Net {
+    /// A plain HTTPS (or, for tests, HTTP) GET through the run's transport (the same TLS
+    /// roots, proxy and body cap as the SDK clients): status and body. For the console
+    /// federation endpoint, which is not an SDK service. The URL may hold a short-lived token,
+    /// so errors do not repeat it.
+    pub fn http_get(&self, what: &str, url: &str) -> anyhow::Result<(u16, Vec<u8>)> {
+        let req = aws_smithy_runtime_api::http::Request::get(url)
+            .map_err(|_| anyhow::anyhow!("could not {what}: invalid URL"))?;
+        let conn = Capped(connector(
+            self.tls()?,
+            self.transport.proxy_config()?,
+            None,
+            None,
+        ));
+        self.call(what, async move {
+            let fetch = async {
+                let resp = conn
+                    .call(req)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("could not {what}: {}", io_reason(&e)))?;
+                let status = resp.status().as_u16();
+                let body = aws_smithy_types::byte_stream::ByteStream::new(resp.into_body())
+                    .collect()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("could not {what}: {}", io_reason(&e)))?;
+                Ok((status, body.to_vec()))
+            };
+            match tokio::time::timeout(Duration::from_secs(20), fetch).await {
+                Ok(r) => r,
+                Err(_) => Err(anyhow::anyhow!("could not {what}: timed out")),
+            }
+        })
+    }
+}
+
+/// The connector every call goes through: rustls with aws-lc (the SDK's default), the run's
+/// TLS roots and proxy, and the SDK's connector settings (timeouts) and sleep when given.
+pub(super) fn connector(
+    tls: TlsContext,
+    proxy: ProxyConfig,
+    settings: Option<&HttpConnectorSettings>,
+    components: Option<&RuntimeComponents>,
+) -> aws_smithy_http_client::Connector {
+    let mut b = aws_smithy_http_client::Connector::builder()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(tls);
+    b.set_connector_settings(settings.cloned());
+    if let Some(c) = components {
+        b.set_sleep_impl(c.sleep_impl());
+    }
+    b.set_proxy_config(Some(proxy));
+    b.build()
+}
+
+/// The run's HTTP client, built once so that every SDK client of the run shares it (one TLS
+/// setup, one connection pool), with every response body capped at `MAX_BODY`.
+pub(super) fn https_client(tls: TlsContext, proxy: ProxyConfig) -> SharedHttpClient {
+    let inner = aws_smithy_http_client::Builder::new().build_with_connector_fn(
+        move |settings, components| connector(tls.clone(), proxy.clone(), settings, components),
+    );
+    SharedHttpClient::new(CappedClient(inner))
+}
+
+/// An HTTP client whose connectors cap response bodies (`Capped`).
+#[derive(Debug)]
+pub(super) struct CappedClient(pub(super) SharedHttpClient);
+
+impl HttpClient for CappedClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(Capped(self.0.http_connector(settings, components)))
+    }
+
+    fn validate_base_client_config(
+        &self,
+        components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_base_client_config(components, cfg)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// A connector whose responses' bodies fail once more than `MAX_BODY` bytes have arrived
+/// (`http_body_util::Limited`), whatever the `Content-Length` header claims.
+#[derive(Debug)]
+pub(super) struct Capped<C>(C);
+
+impl<C: HttpConnector> HttpConnector for Capped<C> {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let fut = self.0.call(request);
+        HttpConnectorFuture::new(async move {
+            let resp = fut.await?;
+            Ok(resp
+                .map(|body| SdkBody::from_body_1_x(http_body_util::Limited::new(body, MAX_BODY))))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::{Endpoints, Net};
+
+    /// A self-signed CA made with `openssl req -x509` for these tests only (its key is gone).
+    const TEST_CA: &str = "-----BEGIN CERTIFICATE-----\n\
+MIIBoTCCAUegAwIBAgIUPnoqwoTNzqPMPhbqgOt5P19tp+AwCgYIKoZIzj0EAwIw\n\
+HTEbMBkGA1UEAwwSYXdzZG8gdW5pdCB0ZXN0IENBMCAXDTI2MTEzMDAwMjMzMVoY\n\
+DzIxMjYxMTA2MDAyMzMxWjAdMRswGQYDVQQDDBJhd3NkbyB1bml0IHRlc3QgQ0Ew\n\
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATqJGxIQsm4j5EbjtLNXv3QSz9poczf\n\
+63uKywwR6oHqA5Wfbjl+yCZod0gFBf+gD1ioqHhZxa3gQtH54KbchPMao2MwYTAd\n\
+BgNVHQ4EFgQUH9ebJgXERiO7qooV+QhHQN/2HacwHwYDVR0jBBgwFoAUH9ebJgXE\n\
+RiO7qooV+QhHQN/2HacwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAgQw\n\
+CgYIKoZIzj0EAwIDSAAwRQIhAP5RnpAXm470/X6YReiH+J/H2Nn4K03p7z0NiDB+\n\
+AfUwAiB7/Wg1kV1EIc6t+PT1iIe3uobPuODxwgUl5/K88xK1DA==\n\
+-----END CERTIFICATE-----\n";
+
+    fn env_of<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            vars.iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_ca_bundle_follows_the_aws_cli_precedence() {
+        let profile = CaBundle {
+            path: "/p.pem".into(),
+            origin: "ca_bundle of profile \"dev\"".to_owned(),
+        };
+        let t = Transport::from_env(
+            &env_of(&[
+                ("AWS_CA_BUNDLE", "/env.pem"),
+                ("REQUESTS_CA_BUNDLE", "/r.pem"),
+            ]),
+            Some(profile.clone()),
+        );
+        assert_eq!(t.ca_bundle.unwrap().origin, "AWS_CA_BUNDLE");
+        let t = Transport::from_env(
+            &env_of(&[("AWS_CA_BUNDLE", ""), ("REQUESTS_CA_BUNDLE", "/r.pem")]),
+            Some(profile.clone()),
+        );
+        assert_eq!(t.ca_bundle, Some(profile));
+        let t = Transport::from_env(&env_of(&[("REQUESTS_CA_BUNDLE", "/r.pem")]), None);
+        assert_eq!(t.ca_bundle.unwrap().origin, "REQUESTS_CA_BUNDLE");
+        assert_eq!(
+            Transport::from_env(&env_of(&[]), None),
+            Transport::default()
+        );
+    }
+
+    #[test]
+    fn proxies_follow_python_urllib() {
+        let t = Transport::from_env(
+            &env_of(&[
+                ("HTTPS_PROXY", "http://upper:1"),
+                ("https_proxy", "http://lower:2"),
+                ("HTTP_PROXY", "plain:3"),
+                ("NO_PROXY", "a.example"),
+                ("no_proxy", "b.example"),
+                ("ALL_PROXY", "http://all:4"),
+            ]),
+            None,
+        );
+        assert_eq!(
+            t.https_proxy,
+            Some(("https_proxy".to_owned(), "http://lower:2".to_owned()))
+        );
+        assert_eq!(
+            t.http_proxy,
+            Some(("HTTP_PROXY".to_owned(), "plain:3".to_owned()))
+        );
+        assert_eq!(t.no_proxy.as_deref(), Some("b.example"));
+        assert!(t.proxy_config().is_ok());
+        // An empty lowercase variable unsets the proxy; CGI ignores HTTP_PROXY.
+        let t = Transport::from_env(
+            &env_of(&[
+                ("HTTPS_PROXY", "http://upper:1"),
+                ("https_proxy", ""),
+                ("HTTP_PROXY", "http://p:3"),
+                ("REQUEST_METHOD", "GET"),
+            ]),
+            None,
+        );
+        assert_eq!((t.https_proxy, t.http_proxy), (None, None));
+        // A proxy URL that cannot be used names its variable.
+        let t = Transport::from_env(&env_of(&[("HTTPS_PROXY", "ftp://user:pw@p:1")]), None);
+        let err = t.proxy_config().unwrap_err().to_string();
+        assert!(
+            err.starts_with("could not use the proxy in HTTPS_PROXY: "),
+            "{err}"
+        );
+        assert!(!err.contains("pw"), "{err}");
+    }
+
+    #[test]
+    fn the_bundle_adds_to_the_system_roots() {
+        let dir = std::env::temp_dir().join(format!("awsdo-unit-ca-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ca.pem");
+        std::fs::write(&path, TEST_CA).unwrap();
+        let bundle = CaBundle {
+            path: path.clone(),
+            origin: "AWS_CA_BUNDLE".to_owned(),
+        };
+        assert_eq!(read_ca_bundle(&bundle).unwrap(), TEST_CA.as_bytes());
+        let net = Net::new(Endpoints::default(), None).with_transport(Transport {
+            ca_bundle: Some(bundle),
+            ..Transport::default()
+        });
+        // The trust store keeps the platform's roots and adds the bundle's certificate.
+        let shown = format!("{:?}", net.tls().unwrap());
+        assert!(shown.contains("enable_native_roots: true"), "{shown}");
+        assert!(shown.contains("custom_certs: [CertificatePEM("), "{shown}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
