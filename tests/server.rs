@@ -80,6 +80,7 @@ fn world(sts: &ShortSts, min_ttl: &str) -> TestEnv {
     env.write_config(
         "[default]\nregion = us-east-1\naws_access_key_id = AKIAIOSFODNN7DEFAULT\naws_secret_access_key = default-config-secret\n\n\
          [profile app]\nrole_arn = arn:aws:iam::123456789012:role/app\nsource_profile = base\nregion = eu-west-1\n\n\
+         [profile other]\nrole_arn = arn:aws:iam::123456789012:role/other\nsource_profile = base\nregion = eu-west-1\n\n\
          [profile mfa]\nrole_arn = arn:aws:iam::123456789012:role/mfa\nsource_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/user\nregion = eu-west-1\n",
     );
     env.write_credentials(&format!(
@@ -676,4 +677,122 @@ fn server_needs_a_command_and_credentials_that_expire() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// Hook server mode in `sh`: `awsdo use app`, then `awsdo use other`, with `AWSDO_SERVER=1`.
+/// The shell and what it starts hold no key; the AWS CLI works after each switch; a process
+/// started under app keeps app's endpoint after the switch; the helpers and their private
+/// files are gone once the shell exits.
+fn check_hook_server(sh: &str) {
+    if !util::require(sh) || !util::require("aws") {
+        return;
+    }
+    let sts = ShortSts::start(Duration::from_secs(3600));
+    let mut env = world(&sts, "15m");
+    env.set_var("AWSDO_SERVER", "1");
+    let hook = util::stdout(&util::run_ok(env.cmd().args(["hook", sh])));
+    let file = env.write_file(&format!("hook.{sh}"), &hook);
+    let file = file.to_str().unwrap();
+    let flags: &[&str] = match sh {
+        "fish" => &["--no-config", "--private", "-c"],
+        "zsh" => &["--no-rcs", "--no-globalrcs", "-eu", "-c"],
+        _ => &["--noprofile", "--norc", "-euo", "pipefail", "-c"],
+    };
+    // A process started under app that calls AWS after the switch to other.
+    let old = "sh -c 'sleep 3; aws sts get-caller-identity --query UserId --output text > idold; env > envold' </dev/null >/dev/null 2>&1 &";
+    let script = format!(
+        "source '{file}'\nawsdo use app\n\
+         aws sts get-caller-identity --query UserId --output text > id1\n\
+         env > env1\n{old}\n\
+         awsdo use other\n\
+         aws sts get-caller-identity --query UserId --output text > id2\n\
+         env > env2\nwait\n"
+    );
+    let mut cmd = env.command(util::find_tool(sh).unwrap());
+    cmd.args(flags).arg(&script).stdin(Stdio::null());
+    // SAFETY: setsid is async-signal-safe: no controlling terminal, as in tests/hook.rs.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    let read = |name: &str| std::fs::read_to_string(env.root().join(name)).unwrap_or_default();
+    assert!(out.status.success(), "{sh}: {}", util::describe(&out));
+    let vars = |text: &str| -> HashMap<String, String> {
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    };
+    let (env1, env2, envold) = (
+        vars(&read("env1")),
+        vars(&read("env2")),
+        vars(&read("envold")),
+    );
+    let (id1, id2, idold) = (read("id1"), read("id2"), read("idold"));
+    assert!(
+        id1.starts_with("ASIAFAKEROLE") && id2.starts_with("ASIAFAKEROLE"),
+        "{id1} {id2}"
+    );
+    assert_ne!(id1, id2, "{sh}: other's session after the switch");
+    assert_eq!(
+        idold, id1,
+        "{sh}: the process started under app still gets app"
+    );
+    for (name, e) in [("env1", &env1), ("env2", &env2), ("envold", &envold)] {
+        let all: String = e.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        assert!(
+            !all.contains("fake-secret") && !all.contains("fake-token"),
+            "{sh} {name}: {all}"
+        );
+        assert!(!e.contains_key("AWS_ACCESS_KEY_ID"), "{sh} {name}: {all}");
+    }
+    let uri1 = env1["AWS_CONTAINER_CREDENTIALS_FULL_URI"].clone();
+    assert_ne!(
+        uri1, env2["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+        "{sh}: a new path for other"
+    );
+    assert_eq!(envold["AWS_CONTAINER_CREDENTIALS_FULL_URI"], uri1);
+    // The shell has exited: both helpers, their ports and their private files go.
+    for e in [&env1, &env2] {
+        let port: u16 = e["AWS_CONTAINER_CREDENTIALS_FULL_URI"]
+            .trim_start_matches("http://127.0.0.1:")
+            .split('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        let config = e["AWS_CONFIG_FILE"].clone();
+        assert!(config.contains("awsdo-server-"), "{config}");
+        let until = Instant::now() + Duration::from_secs(10);
+        while (listening(port) || std::path::Path::new(&config).exists()) && Instant::now() < until
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(
+            !listening(port),
+            "{sh}: port {port} still listening after the shell exited"
+        );
+        assert!(
+            !std::path::Path::new(&config).exists(),
+            "{sh}: {config} left behind"
+        );
+    }
+}
+
+#[test]
+fn hook_server_mode_bash() {
+    check_hook_server("bash");
+}
+
+#[test]
+fn hook_server_mode_zsh() {
+    check_hook_server("zsh");
+}
+
+#[test]
+fn hook_server_mode_fish() {
+    check_hook_server("fish");
 }

@@ -105,21 +105,6 @@ pub fn start(
     Ok(vars)
 }
 
-/// [`start`] for the profile named `name` (its files and plan loaded through `ctx`).
-///
-/// # Errors
-/// As [`start`], and when the profile cannot be planned.
-pub fn start_named(
-    ctx: &Ctx,
-    name: &str,
-    credentials: Credentials,
-    shell: u32,
-) -> anyhow::Result<Vec<(&'static str, String)>> {
-    let profiles = ctx.profiles()?;
-    let plan = ctx.plan(&profiles, name)?;
-    start(ctx, &profiles, &plan, credentials, shell)
-}
-
 /// Make `dir` (0700, new: an existing path is an error) and in it `config` (0600) holding
 /// `[default]` and `[profile NAME]`, each with the region and the profile's [`SETTINGS`] keys.
 fn write_private_config(
