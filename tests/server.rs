@@ -700,11 +700,25 @@ fn check_hook_server(sh: &str) {
     };
     // A process started under app that calls AWS after the switch to other.
     let old = "sh -c 'sleep 3; aws sts get-caller-identity --query UserId --output text > idold; env > envold' </dev/null >/dev/null 2>&1 &";
+    // app through the prompt hook (AWS_PROFILE set, then a prompt), other through `awsdo
+    // use`; a second's pause before each call: a helper that watched a passing process instead
+    // of the shell would be gone by then.
+    let (set_app, prompt) = match sh {
+        "fish" => ("set -gx AWS_PROFILE app", "emit fish_prompt"),
+        "zsh" => (
+            "export AWS_PROFILE=app",
+            "for f in $precmd_functions; do $f; done",
+        ),
+        _ => (
+            "export AWS_PROFILE=app",
+            "for c in \"${PROMPT_COMMAND[@]}\"; do eval \"$c\"; done",
+        ),
+    };
     let script = format!(
-        "source '{file}'\nawsdo use app\n\
+        "source '{file}'\n{set_app}\n{prompt}\nsleep 1\n\
          aws sts get-caller-identity --query UserId --output text > id1\n\
          env > env1\n{old}\n\
-         awsdo use other\n\
+         awsdo use other\nsleep 1\n\
          aws sts get-caller-identity --query UserId --output text > id2\n\
          env > env2\nwait\n"
     );
