@@ -4,8 +4,8 @@
 //! credentials never travel in argv or in its environment), takes the listening socket from
 //! fd 3, and then:
 //!
-//! - answers each connection on one of [`MAX_CONNECTIONS`] threads (more waiting than that
-//!   are closed unanswered) from memory: the answer bytes are built once per session;
+//! - answers on [`MAX_CONNECTIONS`] threads that each accept and answer (more clients wait in
+//!   the kernel's backlog) from memory: the answer bytes are built once per session;
 //! - renews on one background thread when less than `AWSDO_MIN_TTL` is left, through the
 //!   same resolver, cache and locks as every other awsdo run, never asking for an MFA code
 //!   (a renewal that needs one says so once on stderr and retries the cache every second, so
@@ -30,8 +30,7 @@ use crate::creds::Credentials;
 use crate::env::Env;
 use crate::error::MfaNeeded;
 
-/// The threads that answer connections, and the most connections waiting for one; beyond
-/// that a connection is closed unanswered (a client retries).
+/// The threads that accept and answer connections: at most this many are served at once.
 pub const MAX_CONNECTIONS: usize = 64;
 /// How often the helper checks its parent, and whether renewal is due.
 pub const TICK: Duration = Duration::from_millis(500);
@@ -199,35 +198,29 @@ fn parent_alive(parent: u32) -> bool {
     u32::try_from(ppid).is_ok_and(|p| p == parent)
 }
 
-/// Hand each connection to one of [`MAX_CONNECTIONS`] threads started up front (no thread
-/// start per request); when all are busy and the queue is full, the connection is closed.
+/// [`MAX_CONNECTIONS`] threads, each accepting and answering on its own (no hand-over, no
+/// thread start per request); when all are busy, connections wait in the kernel's backlog.
 fn accept_loop(listener: &TcpListener, gate: &Arc<Gate>, served: &Arc<RwLock<Served>>) {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<TcpStream>(MAX_CONNECTIONS);
-    let rx = Arc::new(std::sync::Mutex::new(rx));
+    let mut threads = Vec::new();
     for _ in 0..MAX_CONNECTIONS {
-        let (gate, served, rx) = (gate.clone(), served.clone(), rx.clone());
+        let Ok(listener) = listener.try_clone() else {
+            break;
+        };
+        let (gate, served) = (gate.clone(), served.clone());
         let started = std::thread::Builder::new()
             .stack_size(CONNECTION_STACK)
             .spawn(move || {
-                loop {
-                    let next = rx
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .recv();
-                    match next {
-                        Ok(stream) => handle(stream, &gate, &served),
-                        Err(_) => return,
-                    }
+                for stream in listener.incoming().flatten() {
+                    handle(stream, &gate, &served);
                 }
             });
-        if started.is_err() {
-            break;
+        match started {
+            Ok(t) => threads.push(t),
+            Err(_) => break,
         }
     }
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        // Full: close it unanswered (the SDKs retry).
-        let _ = tx.try_send(stream);
+    for t in threads {
+        let _ = t.join();
     }
 }
 
