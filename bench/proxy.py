@@ -9,6 +9,10 @@ LOG_FILE: `ACTION<TAB>UPSTREAM_SECONDS`, where ACTION is the form's or query's `
 whole answer was read. The benchmark counts STS calls from this log (independently of what
 the client says it did) and subtracts the upstream time from a client's wall time to get
 the client's own overhead. Loopback only; ends when killed.
+
+No Nagle/delayed-ACK stall on either leg (issue 15.1): the client's socket has TCP_NODELAY
+and every answer leaves in one write; moto (which writes head and body separately) gets a
+fresh connection per request, whose first answer the kernel acknowledges at once.
 """
 
 import http.client
@@ -20,7 +24,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LISTEN, UPSTREAM, LOG = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 lock = threading.Lock()
-local = threading.local()
 
 
 def action_of(path, body):
@@ -33,6 +36,7 @@ def action_of(path, body):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # TCP_NODELAY on the client's connection
 
     def log_message(self, *args):
         pass
@@ -42,30 +46,23 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection",)}
         started = time.perf_counter()
-        for attempt in (0, 1):
-            conn = getattr(local, "conn", None)
-            if conn is None:
-                conn = local.conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=60)
-            try:
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                break
-            except (http.client.HTTPException, OSError):
-                conn.close()
-                local.conn = None
-                if attempt:
-                    raise
+        conn = http.client.HTTPConnection("127.0.0.1", UPSTREAM, timeout=60)
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+        finally:
+            conn.close()
         took = time.perf_counter() - started
         with lock, open(LOG, "a") as log:
             log.write(f"{action_of(self.path, body)}\t{took:.6f}\n")
-        self.send_response(resp.status)
+        head = [f"HTTP/1.1 {resp.status} {resp.reason}"]
         for k, v in resp.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+                head.append(f"{k}: {v}")
+        head.append(f"Content-Length: {len(data)}")
+        # Head and body in one write.
+        self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
 

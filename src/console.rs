@@ -42,38 +42,37 @@ pub enum Source {
     /// The plan's own credentials (a role session, or something awsdo cannot classify: the
     /// endpoint has the last word).
     Direct,
-    /// GetFederationToken with the long-lived keys of this profile: the plan ends in a
-    /// GetSessionToken session, or in the keys themselves.
-    FederationToken { profile: String },
+    /// GetFederationToken with these long-lived keys (the plan's static step): the plan ends
+    /// in a GetSessionToken session, or in the keys themselves.
+    FederationToken { keys: Credentials },
 }
 
 /// Which credentials to present to the federation endpoint for `plan`.
 pub fn federation_source(plan: &Plan) -> Source {
     match plan.steps.as_slice() {
         [
-            Step::Static {
-                profile,
+            keys @ Step::Static {
                 has_session_token: false,
                 ..
             },
         ]
         | [
-            Step::Static {
-                profile,
+            keys @ Step::Static {
                 has_session_token: false,
                 ..
             },
             Step::SessionToken { .. },
-        ] => Source::FederationToken {
-            profile: profile.clone(),
+        ] => match keys.static_credentials() {
+            Some(keys) => Source::FederationToken { keys },
+            None => Source::Direct,
         },
         _ => Source::Direct,
     }
 }
 
 /// The federation endpoint: `AWSDO_FEDERATION_ENDPOINT`, else the public one.
-pub fn endpoint(env: &dyn Fn(&str) -> Option<String>) -> String {
-    env("AWSDO_FEDERATION_ENDPOINT")
+pub fn endpoint(env: &Env) -> String {
+    env.var("AWSDO_FEDERATION_ENDPOINT")
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned())
         .trim_end_matches('/')
@@ -136,8 +135,8 @@ pub fn login_url(endpoint: &str, signin_token: &str) -> String {
 
 /// The browser to open the URL with: `$BROWSER`, else `xdg-open` when there is a display;
 /// `None` means print the URL instead.
-pub fn browser(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    let set = |k: &str| env(k).filter(|v| !v.is_empty());
+pub fn browser(env: &Env) -> Option<String> {
+    let set = |k: &str| env.var(k).filter(|v| !v.is_empty());
     if let Some(b) = set("BROWSER") {
         // $BROWSER may list several, separated by colons (the sensible-browser convention).
         return b.split(':').find(|s| !s.is_empty()).map(str::to_owned);
@@ -314,11 +313,10 @@ mod tests {
 
     #[test]
     fn a_browser_is_used_only_with_browser_or_a_display() {
-        let none = |_: &str| None;
-        assert_eq!(browser(&none), None);
-        let display = |k: &str| (k == "DISPLAY").then(|| ":0".to_owned());
+        assert_eq!(browser(&Env::default()), None);
+        let display = Env::from_pairs([("DISPLAY", ":0")]);
         assert_eq!(browser(&display).as_deref(), Some("xdg-open"));
-        let b = |k: &str| (k == "BROWSER").then(|| "firefox:chromium".to_owned());
+        let b = Env::from_pairs([("BROWSER", "firefox:chromium")]);
         assert_eq!(browser(&b).as_deref(), Some("firefox"));
     }
 

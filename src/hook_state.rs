@@ -16,6 +16,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::env::Env;
 use crate::shell::Changes;
 
 /// The profile whose credentials the shell holds.
@@ -159,10 +160,10 @@ impl std::fmt::Debug for Vars {
 }
 
 impl HookState {
-    /// Read the state from `get` (the environment as awsdo found it; empty counts as unset).
+    /// Read the state from `env` (the environment as awsdo found it; empty counts as unset).
     /// `mark_is`: for fish, whether a path is the refresh mark for a time (the cache answers).
-    pub fn read(get: &dyn Fn(&str) -> Option<String>, mark_is: Option<MarkCheck<'_>>) -> HookState {
-        let raw = get;
+    pub fn read(env: &Env, mark_is: Option<MarkCheck<'_>>) -> HookState {
+        let raw = |k: &str| env.var(k);
         let get = |k: &str| raw(k).filter(|v| !v.is_empty());
         let refresh_at = get(REFRESH_VAR).and_then(|v| v.parse::<i64>().ok());
         let mark_current = mark_is.map(|is| match (get(REFRESH_FILE_VAR), refresh_at) {

@@ -2,8 +2,9 @@
 //!
 //! The terminal is `/dev/tty`, never stdin or stdout: `eval "$(awsdo)"` captures stdout and a
 //! pipe may own stdin, yet the user at the keyboard can still be asked. Echo is off while the
-//! code is typed. Which device to use is decided by the plan (flag, config) or by discovery in
-//! `sts`; this module only obtains codes.
+//! code is typed. When a discovery finds several devices and none is chosen, [`choose`] asks
+//! which (or says which flag to pass). Which device a step uses is decided elsewhere: by the
+//! plan (flag, config) or by discovery in `resolve/mfa.rs` (its calls in `net/`).
 
 use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};

@@ -24,8 +24,8 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!("awsdo-fuzz-cache-{}", std::process::id()));
         std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
-        let shown = dir.to_string_lossy().into_owned();
-        let cache = Cache::from_env(&|k| (k == "AWSDO_CACHE_DIR").then(|| shown.clone())).unwrap();
+        let env = awsdo::env::Env::from_pairs([("AWSDO_CACHE_DIR", dir.as_os_str())]);
+        let cache = Cache::from_env(&env).unwrap();
         let entry = dir.join(file_name(Kind::Profile, "fuzz", "json"));
         Fixture { cache, entry }
     })

@@ -31,6 +31,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::deadline::Deadline;
+use crate::env::Env;
 
 use self::dir::{Dir, check_private_dir, check_private_file};
 
@@ -125,8 +126,8 @@ pub struct Stored {
 impl Cache {
     /// The cache at `$AWSDO_CACHE_DIR`, else `$XDG_STATE_HOME/awsdo`, else
     /// `~/.local/state/awsdo`. Nothing is created until the first write.
-    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Cache> {
-        let non_empty = |k: &str| get(k).filter(|v| !v.is_empty());
+    pub fn from_env(env: &Env) -> anyhow::Result<Cache> {
+        let non_empty = |k: &str| env.var(k).filter(|v| !v.is_empty());
         let dir = if let Some(dir) = non_empty("AWSDO_CACHE_DIR") {
             PathBuf::from(dir)
         } else if let Some(state) = non_empty("XDG_STATE_HOME") {

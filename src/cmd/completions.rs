@@ -1,6 +1,6 @@
 //! `awsdo completions SHELL` and `awsdo man [SUBCOMMAND]`: completion scripts and man pages,
 //! generated from the clap definitions in `cli.rs` (one source of truth; the committed copies
-//! under `completions/` and `man/` are checked against these by `tests/completions.rs`).
+//! under `completions/` and `man/` are checked against these by `tests/it/completions.rs`).
 //!
 //! Profile names are dynamic: they come from the user's config at completion time. clap's
 //! static generators cannot know them, so the command is generated with a sentinel as the only

@@ -8,19 +8,15 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::Ctx;
+use super::{Ctx, Mode, Prepared};
 use crate::config::ProfileSet;
 use crate::escape::{escape, escape_lines, escape_short};
 use crate::plan::{MfaFrom, Plan, Step};
-use crate::resolve::Resolver;
+use crate::resolve::{Device, Resolver};
 
 /// Print how `profile`'s credentials are obtained.
 pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Result<ExitCode> {
-    let profiles = ctx.profiles()?;
-    let name = ctx.profile_name(profile);
-    let mut plan = ctx.plan(&profiles, &name)?;
-    let env = ctx.getter();
-    let resolver = ctx.resolver(&profiles, false, None, &env)?;
+    let Prepared { mut plan, resolver } = ctx.prepare(profile, Mode::LOOK)?;
     // The cache key is the plan's as the resolver sees it, before discovered devices are shown.
     let cache = cache_state(ctx, &resolver, &plan)?;
     fill_discovered_devices(&resolver, &mut plan);
@@ -53,25 +49,29 @@ fn fill_discovered_devices(resolver: &Resolver<'_>, plan: &mut Plan) {
         Step::Static { access_key_id, .. } => Some(access_key_id.clone()),
         _ => None,
     });
-    let Some(found) = key_id.as_deref().and_then(|k| resolver.cached_discovery(k)) else {
+    let Some(key_id) = key_id else {
         return;
     };
     for step in &mut plan.steps {
         let Step::SessionToken { mfa, .. } = step else {
             continue;
         };
-        let pending = mfa
-            .as_ref()
-            .is_some_and(|m| m.mfa_serial.is_none() && m.mfa_serial_from == MfaFrom::Discovered);
-        if !pending {
+        let Some(m) = mfa.as_mut() else {
+            continue;
+        };
+        if m.mfa_serial.is_some() || m.mfa_serial_from != MfaFrom::Discovered {
             continue;
         }
-        if found.devices.is_empty() {
+        match resolver.known_device(m, &key_id) {
+            Device::Use(serial) => {
+                m.mfa_serial = Some(serial);
+                m.mfa_serial_from = MfaFrom::CachedDiscovery;
+            }
+            // Discovery found several devices and none is chosen yet.
+            Device::Undecided(Some(_)) => m.mfa_serial_from = MfaFrom::CachedDiscovery,
             // Discovery found no device: no MFA for this key.
-            *mfa = None;
-        } else if let Some(m) = mfa.as_mut() {
-            m.mfa_serial = found.device();
-            m.mfa_serial_from = MfaFrom::CachedDiscovery;
+            Device::NoMfa => *mfa = None,
+            Device::Undecided(None) => {}
         }
     }
 }
@@ -280,8 +280,7 @@ pub fn status(ctx: &Ctx, names_only: bool) -> anyhow::Result<ExitCode> {
         let locations = ctx.locations()?;
         return write_out(&no_profiles_text(&locations.config, &locations.credentials));
     }
-    let env = ctx.getter();
-    let resolver = ctx.resolver(&profiles, false, None, &env)?;
+    let resolver = ctx.resolver(None, Mode::LOOK)?;
     let current = ctx.var_nonempty("AWS_PROFILE");
     write_out(&status_text(&profiles, &resolver, ctx, current.as_deref()))
 }
@@ -343,7 +342,7 @@ fn status_text(
         .into_iter()
         .map(|name| {
             let planned = crate::config::validate(profiles, name, None).and_then(|()| {
-                crate::plan::plan_with_env(profiles, name, &Default::default(), &ctx.getter())
+                crate::plan::plan_with_env(profiles, name, &Default::default(), ctx.user_env())
             });
             let (kind, cached) = match planned {
                 Err(_) if is_settings_only(profiles, name) => {

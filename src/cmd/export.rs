@@ -26,7 +26,7 @@ use std::time::Duration;
 use anyhow::Context;
 use time::OffsetDateTime;
 
-use super::Ctx;
+use super::{Ctx, Mode, Prepared};
 use crate::cache::Cache;
 use crate::creds::parse_duration;
 use crate::error::MfaNeeded;
@@ -62,7 +62,7 @@ pub fn run(
     let now = OffsetDateTime::now_utc().unix_timestamp();
     // fish's refresh mark is a file the cache makes and checks (same checks as its entries,
     // whether or not `--disable-cache` is given).
-    let cache = Cache::from_env(&ctx.getter()).ok();
+    let cache = Cache::from_env(ctx.user_env()).ok();
     let state = read(ctx, shell, cache.as_ref());
     let wanted = Wanted {
         profile: ctx.var_nonempty("AWS_PROFILE"),
@@ -96,7 +96,7 @@ pub fn run(
 fn read(ctx: &Ctx, shell: ShellKind, cache: Option<&Cache>) -> HookState {
     let mark_is = |path: &Path, at| cache.is_some_and(|c| c.refresh_mark_is(path, at));
     let fish = shell == ShellKind::Fish;
-    HookState::read(&|k| ctx.var(k), fish.then_some(&mark_is as MarkCheck<'_>))
+    HookState::read(ctx.env(), fish.then_some(&mark_is as MarkCheck<'_>))
 }
 
 /// `changes` as statements for `shell`, with fish's refresh mark made for `mark`.
@@ -142,14 +142,16 @@ fn using_line(profile: &str, expires: Option<i64>, now: i64) -> String {
 /// may not. Credentials `shell` cannot carry (a NUL character) are a failure to obtain them.
 fn obtain(ctx: &Ctx, shell: ShellKind, profile: &str, may_prompt: bool) -> Result<Got, Failure> {
     let got = || -> anyhow::Result<Got> {
-        let profiles = ctx.profiles()?;
-        let plan = ctx.plan(&profiles, profile)?;
-        let env = ctx.getter();
         let budget = match ctx.var_nonempty("AWSDO_HOOK_TIMEOUT") {
             Some(v) => parse_duration(&v).context("could not read AWSDO_HOOK_TIMEOUT")?,
             None => DEFAULT_HOOK_TIMEOUT,
         };
-        let resolver = ctx.resolver(&profiles, may_prompt, Some(budget), &env)?;
+        let mode = Mode {
+            may_prompt,
+            budget: Some(budget),
+            force: false,
+        };
+        let Prepared { plan, resolver } = ctx.prepare(Some(profile.to_owned()), mode)?;
         let creds = resolver.resolve(&plan)?.credentials;
         // Server mode (DESIGN §9): the shell gets an endpoint for this profile, served by a
         // helper that renews and lives as long as the shell (this process's parent), and
@@ -158,7 +160,7 @@ fn obtain(ctx: &Ctx, shell: ShellKind, profile: &str, may_prompt: bool) -> Resul
         let expires = creds.expiration.map(OffsetDateTime::unix_timestamp);
         let (vars, expires) = if server {
             let shell_pid = std::os::unix::process::parent_id();
-            let vars = crate::server::shell::start(ctx, &profiles, &plan, creds, shell_pid)?;
+            let vars = crate::server::shell::start(ctx, &plan, creds, shell_pid)?;
             (vars, None)
         } else {
             (creds.env_vars(plan.region.as_deref()), expires)

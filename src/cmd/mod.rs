@@ -1,8 +1,14 @@
-//! One file per subcommand; each is a thin layer over the modules that do the work.
+//! One file per subcommand, and `Ctx`, what every command needs: a snapshot of the environment
+//! (read once, never modified: children get theirs explicitly, see `env.rs`), the flags, and
+//! the one road from a profile name to credentials. [`Ctx::prepare`] loads the files, runs the
+//! config checks, plans, and sets up a resolver for the command's [`Mode`];
+//! [`Ctx::credentials`] then resolves. `run`, `export`, `login`, `logout`, `credential-process`,
+//! the console and `explain` all take it; `status` plans every profile itself (without the
+//! checks, each row its own error) and reads the cache through [`Ctx::resolver`].
 //!
-//! `Ctx` holds what every command needs: a snapshot of the environment (read once, never
-//! modified: children get theirs explicitly, see `env.rs`), the profile files, and the resolver
-//! settings.
+//! The commands are not all thin: `export` holds the prompt hook's decisions, `session` the
+//! logout rules and the console sign-in, `explain` the text and JSON of plans and the status
+//! table.
 
 pub mod completions;
 mod explain;
@@ -19,7 +25,7 @@ use anyhow::Context;
 use crate::cache::Cache;
 use crate::cli::{Cli, Command, CredsArgs};
 use crate::config::{Locations, Platform, ProfileSet};
-use crate::creds::parse_duration;
+use crate::creds::{Credentials, parse_duration};
 use crate::deadline::Deadline;
 use crate::env::Env;
 use crate::helper::Helpers;
@@ -103,6 +109,12 @@ impl Ctx {
         self.env.var(key)
     }
 
+    /// The environment as awsdo found it, the hook's state included (what `export` reads the
+    /// hook's state from).
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
     /// As [`Ctx::var`], `None` when empty too.
     pub fn var_nonempty(&self, key: &str) -> Option<String> {
         self.var(key).filter(|v| !v.is_empty())
@@ -114,23 +126,17 @@ impl Ctx {
         &self.user
     }
 
-    /// The user's own environment as a lookup function: what resolution reads (files, cache
-    /// dir, endpoints, `credential_source = Environment`), never the keys awsdo exported.
-    pub fn getter(&self) -> impl Fn(&str) -> Option<String> + '_ {
-        |k| self.user.var(k)
-    }
-
     /// The profile asked for: the positional argument, else `-p`, else `$AWS_PROFILE`, else
     /// `$AWS_DEFAULT_PROFILE`, else `default`.
     pub fn profile_name(&self, positional: Option<String>) -> String {
         positional
             .or_else(|| self.args.profile.clone())
-            .unwrap_or_else(|| crate::config::profile_from_env(self.getter()))
+            .unwrap_or_else(|| crate::config::profile_from_env(&self.user))
     }
 
     /// Where the config and credentials files are.
     pub fn locations(&self) -> anyhow::Result<Locations> {
-        Locations::from_env(self.getter(), Platform::current())
+        Locations::from_env(&self.user, Platform::current())
     }
 
     /// The parsed and merged profile files.
@@ -191,7 +197,7 @@ impl Ctx {
         crate::config::validate(profiles, name, self.args.source_profile.as_deref())?;
         // The same environment the resolver reads, so a `credential_source = Environment`
         // key is digested from the keys it will use (the user's, never those awsdo exported).
-        crate::plan::plan_with_env(profiles, name, &self.overrides()?, &self.getter())
+        crate::plan::plan_with_env(profiles, name, &self.overrides()?, &self.user)
     }
 
     /// The cache, unless `--disable-cache`.
@@ -199,7 +205,7 @@ impl Ctx {
         if self.args.disable_cache {
             return Ok(None);
         }
-        Cache::from_env(&self.getter()).map(Some)
+        Cache::from_env(&self.user).map(Some)
     }
 
     /// Reuse window: `AWSDO_MIN_TTL` (`10m`, `900`…), default 15 minutes.
@@ -210,15 +216,37 @@ impl Ctx {
         }
     }
 
-    /// A resolver for this run. `may_prompt`: whether the terminal may be asked for codes;
-    /// `budget`: an overall bound on network time, and the deadline of every other wait.
-    pub fn resolver<'a>(
-        &'a self,
-        profiles: &'a ProfileSet,
-        may_prompt: bool,
-        budget: Option<Duration>,
-        env: &'a dyn Fn(&str) -> Option<String>,
-    ) -> anyhow::Result<Resolver<'a>> {
+    /// The one road from a profile name to a plan and its resolver, for every command: the
+    /// files, the profile (`positional`, else as [`Ctx::profile_name`] says), the config checks
+    /// and the plan, then a resolver set up for `mode`. Nothing is fetched yet.
+    pub fn prepare(&self, positional: Option<String>, mode: Mode) -> anyhow::Result<Prepared<'_>> {
+        let profiles = self.profiles()?;
+        let name = self.profile_name(positional);
+        let plan = self.plan(&profiles, &name)?;
+        let resolver = self.resolver(Some((&profiles, &plan)), mode)?;
+        Ok(Prepared { plan, resolver })
+    }
+
+    /// The road to its end: the profile's credentials (from the cache when fresh, else
+    /// fetched, asking for MFA as `mode` allows) and the plan they are for.
+    pub fn credentials(
+        &self,
+        positional: Option<String>,
+        mode: Mode,
+    ) -> anyhow::Result<(Credentials, Plan)> {
+        let Prepared { plan, resolver, .. } = self.prepare(positional, mode)?;
+        let got = resolver.resolve(&plan)?;
+        Ok((got.credentials, plan))
+    }
+
+    /// A resolver for this run, set up for `mode`. `selected`: the files and the plan whose
+    /// trust settings (`ca_bundle`) and profile name the network side takes; without one (a
+    /// resolver that only reads the cache), none.
+    pub fn resolver(
+        &self,
+        selected: Option<(&ProfileSet, &Plan)>,
+        mode: Mode,
+    ) -> anyhow::Result<Resolver<'_>> {
         if let Some(code) = &self.args.token_code {
             crate::mfa::check_code(code)?;
         }
@@ -228,31 +256,31 @@ impl Ctx {
             .transpose()
             .with_context(|| format!("could not read {}", crate::helper::TIMEOUT_VAR))?;
         // One deadline for the run: the resolver's waits and its helpers share it.
-        let deadline = Deadline::after(budget);
-        // The trust settings come from the selected profile, as the AWS CLI reads them.
-        let selected = self.profile_name(None);
-        let ca_bundle = profiles
-            .profile(&selected)
-            .and_then(|p| p.get("ca_bundle"))
-            .filter(|v| !v.trim().is_empty())
-            .map(|v| CaBundle {
-                path: v.trim().into(),
-                origin: match profiles.key_file(&selected, "ca_bundle") {
-                    Some(file) => {
-                        format!("ca_bundle of profile {selected:?} in {}", file.display())
-                    }
-                    None => format!("ca_bundle of profile {selected:?}"),
+        let deadline = Deadline::after(mode.budget);
+        // The trust settings come from the selected profile, as the AWS CLI reads them: the
+        // plan carries its `ca_bundle`, the files say where it was set.
+        let ca_bundle = selected.and_then(|(profiles, plan)| {
+            let path = plan.ca_bundle.as_deref()?.trim();
+            let name = &plan.profile;
+            Some(CaBundle {
+                path: path.into(),
+                origin: match profiles.key_file(name, "ca_bundle") {
+                    Some(file) => format!("ca_bundle of profile {name:?} in {}", file.display()),
+                    None => format!("ca_bundle of profile {name:?}"),
                 },
-            });
+            })
+        });
+        let mut net = Net::new(Endpoints::from_env(&self.user), mode.budget)
+            .with_transport(Transport::from_env(&self.user, ca_bundle));
+        if let Some((_, plan)) = selected {
+            net = net.for_profile(&plan.profile);
+        }
         Ok(Resolver {
-            profiles,
             cache: self.cache()?,
-            net: Net::new(Endpoints::from_env(env), budget)
-                .with_transport(Transport::from_env(env, ca_bundle))
-                .for_profile(&selected),
+            net,
             codes: CodeSource {
                 flag: self.args.token_code.clone(),
-                may_prompt,
+                may_prompt: mode.may_prompt,
                 helpers: Helpers {
                     env: self.user.clone(),
                     deadline,
@@ -260,9 +288,48 @@ impl Ctx {
                 },
             },
             min_ttl: self.min_ttl()?,
-            env,
-            force: false,
+            env: &self.user,
+            force: mode.force,
             deadline,
         })
     }
+}
+
+/// How a command travels the road ([`Ctx::prepare`], [`Ctx::credentials`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Mode {
+    /// Whether the terminal may be asked for MFA codes.
+    pub may_prompt: bool,
+    /// An overall bound on network time, and the deadline of every other wait (the prompt
+    /// hook's `AWSDO_HOOK_TIMEOUT`); `None`: unbounded.
+    pub budget: Option<Duration>,
+    /// Fetch anew even when the cached entry is fresh.
+    pub force: bool,
+}
+
+impl Mode {
+    /// A command the user typed (`awsdo -- cmd`, `credential-process`, `console`): the
+    /// terminal may be asked, no bound.
+    pub const COMMAND: Mode = Mode {
+        may_prompt: true,
+        budget: None,
+        force: false,
+    };
+    /// `awsdo login`: as a command, fetching anew.
+    pub const LOGIN: Mode = Mode {
+        force: true,
+        ..Mode::COMMAND
+    };
+    /// Looking only (`explain`, `status`, `logout`): the files and the cache, never a prompt.
+    pub const LOOK: Mode = Mode {
+        may_prompt: false,
+        budget: None,
+        force: false,
+    };
+}
+
+/// A profile on the road: its plan, and a resolver for it.
+pub struct Prepared<'c> {
+    pub plan: Plan,
+    pub resolver: Resolver<'c>,
 }

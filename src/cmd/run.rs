@@ -5,20 +5,15 @@ use std::io;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 
-use super::Ctx;
+use super::{Ctx, Mode};
 use crate::cli::Format;
 use crate::creds::Credentials;
 use crate::shell::{Changes, ShellKind, render};
 
 /// Credentials and region for the profile this run is about, prompting for MFA if needed.
 pub fn obtain(ctx: &Ctx) -> anyhow::Result<(Credentials, Option<String>)> {
-    let profiles = ctx.profiles()?;
-    let name = ctx.profile_name(None);
-    let plan = ctx.plan(&profiles, &name)?;
-    let env = ctx.getter();
-    let resolver = ctx.resolver(&profiles, true, None, &env)?;
-    let got = resolver.resolve(&plan)?;
-    Ok((got.credentials, plan.region))
+    let (credentials, plan) = ctx.credentials(None, Mode::COMMAND)?;
+    Ok((credentials, plan.region))
 }
 
 /// Replace this process with `command`, its environment carrying the credentials.

@@ -6,28 +6,20 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::json;
 
-use super::Ctx;
+use super::{Ctx, Mode, Prepared};
 use crate::cache::{Busy, Kind};
 use crate::cmd::explain::human;
 use crate::console;
 use crate::credential_process::CHAIN_VAR;
-use crate::creds::Credentials;
 use crate::deadline::Deadline;
 use crate::error::SilentExit;
-use crate::net::GLOBAL_REGION;
 use crate::resolve::{MfaSessionOwners, ProfileEntry};
 
 /// Fetch fresh credentials for the profile now (asking for MFA if needed) and cache them.
 pub fn login(ctx: &Ctx, profile: Option<String>) -> anyhow::Result<ExitCode> {
-    let profiles = ctx.profiles()?;
-    let name = ctx.profile_name(profile);
-    let plan = ctx.plan(&profiles, &name)?;
-    let env = ctx.getter();
-    let mut resolver = ctx.resolver(&profiles, true, None, &env)?;
-    resolver.force = true;
-    let got = resolver.resolve(&plan)?;
-    let left = got
-        .credentials
+    let (credentials, plan) = ctx.credentials(profile, Mode::LOGIN)?;
+    let name = plan.profile;
+    let left = credentials
         .remaining(time::OffsetDateTime::now_utc())
         .map(|d| format!(", valid for {}", human(d)))
         .unwrap_or_default();
@@ -101,10 +93,7 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
         }
     }
     // And those the current config leads to (entries of earlier versions record no owners).
-    let profiles = ctx.profiles()?;
-    if let Ok(plan) = ctx.plan(&profiles, &name) {
-        let env = ctx.getter();
-        let resolver = ctx.resolver(&profiles, false, None, &env)?;
+    if let Ok(Prepared { plan, resolver }) = ctx.prepare(Some(name.clone()), Mode::LOOK) {
         for session in resolver.mfa_session_names(&plan) {
             removed |= cache.remove(Kind::MfaSession, &session)?;
         }
@@ -167,43 +156,23 @@ fn credential_process_json(ctx: &Ctx) -> anyhow::Result<serde_json::Value> {
 /// The AWS console sign-in for the profile's credentials: a browser when there is one, else
 /// the URL on stdout.
 pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> {
-    let profiles = ctx.profiles()?;
-    let name = ctx.profile_name(None);
-    let plan = ctx.plan(&profiles, &name)?;
-    let env = ctx.getter();
-    let resolver = ctx.resolver(&profiles, true, None, &env)?;
+    let Prepared { plan, resolver } = ctx.prepare(None, Mode::COMMAND)?;
+    let name = &plan.profile;
     let duration = ctx.overrides()?.duration;
     let (creds, session_duration) = match console::federation_source(&plan) {
         console::Source::Direct => (resolver.resolve(&plan)?.credentials, duration),
-        console::Source::FederationToken { profile } => {
-            let p = profiles
-                .profile(&profile)
-                .with_context(|| format!("could not find profile {profile:?}"))?;
-            let keys = Credentials {
-                access_key_id: p.get("aws_access_key_id").unwrap_or_default().to_owned(),
-                secret_access_key: p
-                    .get("aws_secret_access_key")
-                    .unwrap_or_default()
-                    .to_owned(),
-                session_token: None,
-                expiration: None,
-            };
-            let region = plan
-                .region
-                .clone()
-                .or_else(|| ctx.var_nonempty("AWS_REGION"))
-                .or_else(|| ctx.var_nonempty("AWS_DEFAULT_REGION"))
-                .unwrap_or_else(|| GLOBAL_REGION.to_owned());
+        console::Source::FederationToken { keys } => {
             let token = resolver
                 .net
-                .get_federation_token(&keys, &region, "awsdo", duration)
+                .get_federation_token(&keys, &resolver.region(&plan), "awsdo", duration)
                 .with_context(|| {
                     format!("could not sign in to the console for profile {name:?}")
                 })?;
             (token, None)
         }
     };
-    let endpoint = console::endpoint(&env);
+    let env = ctx.user_env();
+    let endpoint = console::endpoint(env);
     let request = console::signin_token_url(&endpoint, &creds, session_duration)?;
     let (status, body) = resolver
         .net
@@ -212,7 +181,7 @@ pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> 
     let token = console::parse_signin_token(status, &body)
         .with_context(|| format!("could not sign in to the console for profile {name:?}"))?;
     let url = console::login_url(&endpoint, &token);
-    if let Some(browser) = console::browser(&env) {
+    if let Some(browser) = console::browser(env) {
         match console::open(&browser, &url, ctx.user_env()) {
             Ok(()) => {
                 eprintln!(

@@ -145,17 +145,17 @@ fn run_all(json: &str, file: &str, count: usize, run: fn(&Value) -> Result<(), S
 
 fn run_location_case(case: &Value) -> Result<(), String> {
     let environment = case["environment"].as_object().expect("an environment");
-    let get = |name: &str| {
+    let get = crate::env::Env::from_pairs(
         environment
-            .get(name)
-            .map(|v| v.as_str().expect("string variable").to_string())
-    };
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str().expect("string variable"))),
+    );
     let platform = match case["platform"].as_str() {
         Some("windows") => Platform::Windows,
         Some("linux") => Platform::Linux,
         other => return Err(format!("unknown platform {other:?}")),
     };
-    let locations = Locations::from_env(get, platform).map_err(|e| format!("{e:#}"))?;
+    let locations = Locations::from_env(&get, platform).map_err(|e| format!("{e:#}"))?;
     let checks = [
         ("configLocation", locations.config.to_str()),
         ("credentialsLocation", locations.credentials.to_str()),
@@ -167,7 +167,7 @@ fn run_location_case(case: &Value) -> Result<(), String> {
         }
     }
     if let Some(expected) = case["profile"].as_str() {
-        let actual = profile_from_env(get);
+        let actual = profile_from_env(&get);
         if actual != expected {
             return Err(format!("profile: expected {expected:?}, got {actual:?}"));
         }

@@ -1,12 +1,14 @@
 //! Where the shared config and credentials files live, and which profile the environment picks.
 //!
-//! Everything reads the environment through an injected `get` function and takes the platform as
-//! an argument, so the rules (HOME first, then the Windows fallbacks, `~` expansion) can be tested
+//! Everything reads the environment from the snapshot it is given (`Env`) and takes the platform
+//! as an argument, so the rules (HOME first, then the Windows fallbacks, `~` expansion) can be tested
 //! for Windows on Linux and without touching the process environment.
 
 use std::path::PathBuf;
 
 use anyhow::{Result, bail};
+
+use crate::env::Env;
 
 /// The operating-system family, as far as file locations care: only Windows differs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,13 +55,13 @@ pub struct Locations {
 }
 
 impl Locations {
-    /// Work out both paths from the environment (read through `get`) for `platform`.
+    /// Work out both paths from the environment (`env`) for `platform`.
     ///
     /// The home directory is only needed, and so only an error when missing, if a path falls
     /// back to the default or an override starts with `~`.
-    pub fn from_env(get: impl Fn(&str) -> Option<String>, platform: Platform) -> Result<Locations> {
-        let config = locate(&get, platform, "AWS_CONFIG_FILE", "config")?;
-        let credentials = locate(&get, platform, "AWS_SHARED_CREDENTIALS_FILE", "credentials")?;
+    pub fn from_env(env: &Env, platform: Platform) -> Result<Locations> {
+        let config = locate(env, platform, "AWS_CONFIG_FILE", "config")?;
+        let credentials = locate(env, platform, "AWS_SHARED_CREDENTIALS_FILE", "credentials")?;
         Ok(Locations {
             config,
             credentials,
@@ -71,27 +73,22 @@ impl Locations {
 ///
 /// `AWS_DEFAULT_PROFILE` is the AWS CLI's older name; the SDKs only read `AWS_PROFILE`, which
 /// therefore wins.
-pub fn profile_from_env(get: impl Fn(&str) -> Option<String>) -> String {
-    non_empty(&get, "AWS_PROFILE")
-        .or_else(|| non_empty(&get, "AWS_DEFAULT_PROFILE"))
+pub fn profile_from_env(env: &Env) -> String {
+    non_empty(env, "AWS_PROFILE")
+        .or_else(|| non_empty(env, "AWS_DEFAULT_PROFILE"))
         .unwrap_or_else(|| "default".to_string())
 }
 
 /// An environment variable's value, with an empty value counting as unset (as `VAR= cmd` means).
-fn non_empty(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    get(name).filter(|v| !v.is_empty())
+fn non_empty(env: &Env, name: &str) -> Option<String> {
+    env.var(name).filter(|v| !v.is_empty())
 }
 
-fn locate(
-    get: &impl Fn(&str) -> Option<String>,
-    platform: Platform,
-    override_var: &str,
-    file_name: &str,
-) -> Result<PathBuf> {
-    let path = match non_empty(get, override_var) {
-        Some(path) => expand_tilde(&path, get, platform)?,
+fn locate(env: &Env, platform: Platform, override_var: &str, file_name: &str) -> Result<PathBuf> {
+    let path = match non_empty(env, override_var) {
+        Some(path) => expand_tilde(&path, env, platform)?,
         None => {
-            let home = home_dir(get, platform)?;
+            let home = home_dir(env, platform)?;
             let sep = platform.separator();
             // Build the string by hand: PathBuf::join would use this host's separator, which is
             // wrong when resolving Windows paths on Linux (tests) and vice versa.
@@ -107,11 +104,7 @@ fn locate(
 ///
 /// `~user` forms are left alone: the SDKs do not expand them either, and a shell already would
 /// have.
-fn expand_tilde(
-    path: &str,
-    get: &impl Fn(&str) -> Option<String>,
-    platform: Platform,
-) -> Result<String> {
+fn expand_tilde(path: &str, env: &Env, platform: Platform) -> Result<String> {
     let Some(rest) = path.strip_prefix('~') else {
         return Ok(path.to_string());
     };
@@ -120,24 +113,24 @@ fn expand_tilde(
     if !rest.is_empty() && !starts_with_separator {
         return Ok(path.to_string());
     }
-    let home = home_dir(get, platform)?;
+    let home = home_dir(env, platform)?;
     Ok(format!("{home}{rest}"))
 }
 
 /// The home directory: `HOME` everywhere first; on Windows then `USERPROFILE`, then
 /// `HOMEDRIVE` + `HOMEPATH`.
-fn home_dir(get: &impl Fn(&str) -> Option<String>, platform: Platform) -> Result<String> {
-    if let Some(home) = non_empty(get, "HOME") {
+fn home_dir(env: &Env, platform: Platform) -> Result<String> {
+    if let Some(home) = non_empty(env, "HOME") {
         return Ok(home);
     }
     if platform != Platform::Windows {
         // Like Go's os.UserHomeDir (which awsdo mirrors): no passwd lookup behind the user's back.
         bail!("could not find the home directory: HOME is not set");
     }
-    if let Some(profile) = non_empty(get, "USERPROFILE") {
+    if let Some(profile) = non_empty(env, "USERPROFILE") {
         return Ok(profile);
     }
-    if let (Some(drive), Some(path)) = (non_empty(get, "HOMEDRIVE"), non_empty(get, "HOMEPATH")) {
+    if let (Some(drive), Some(path)) = (non_empty(env, "HOMEDRIVE"), non_empty(env, "HOMEPATH")) {
         return Ok(format!("{drive}{path}"));
     }
     bail!("could not find the home directory: none of HOME, USERPROFILE, HOMEDRIVE+HOMEPATH is set")
@@ -147,19 +140,14 @@ fn home_dir(get: &impl Fn(&str) -> Option<String>, platform: Platform) -> Result
 mod tests {
     use super::*;
 
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env::from_pairs(pairs.iter().copied())
     }
 
     #[test]
     fn tilde_in_override_expands_to_home() {
         let get = env(&[("HOME", "/home/u"), ("AWS_CONFIG_FILE", "~/cfg/config")]);
-        let loc = Locations::from_env(get, Platform::Linux).unwrap();
+        let loc = Locations::from_env(&get, Platform::Linux).unwrap();
         assert_eq!(loc.config, PathBuf::from("/home/u/cfg/config"));
         assert_eq!(loc.credentials, PathBuf::from("/home/u/.aws/credentials"));
     }
@@ -167,7 +155,7 @@ mod tests {
     #[test]
     fn tilde_user_is_not_expanded() {
         let get = env(&[("HOME", "/home/u"), ("AWS_CONFIG_FILE", "~bob/config")]);
-        let loc = Locations::from_env(get, Platform::Linux).unwrap();
+        let loc = Locations::from_env(&get, Platform::Linux).unwrap();
         assert_eq!(loc.config, PathBuf::from("~bob/config"));
     }
 
@@ -177,7 +165,7 @@ mod tests {
             ("USERPROFILE", "C:\\u"),
             ("AWS_CONFIG_FILE", "~\\x\\config"),
         ]);
-        let loc = Locations::from_env(get, Platform::Windows).unwrap();
+        let loc = Locations::from_env(&get, Platform::Windows).unwrap();
         assert_eq!(loc.config, PathBuf::from("C:\\u\\x\\config"));
     }
 
@@ -187,9 +175,9 @@ mod tests {
             ("AWS_CONFIG_FILE", "/c"),
             ("AWS_SHARED_CREDENTIALS_FILE", "/k"),
         ]);
-        let loc = Locations::from_env(get, Platform::Linux).unwrap();
+        let loc = Locations::from_env(&get, Platform::Linux).unwrap();
         assert_eq!(loc.config, PathBuf::from("/c"));
-        let err = Locations::from_env(env(&[]), Platform::Linux).unwrap_err();
+        let err = Locations::from_env(&env(&[]), Platform::Linux).unwrap_err();
         assert_eq!(
             err.to_string(),
             "could not find the home directory: HOME is not set"
@@ -203,6 +191,6 @@ mod tests {
         assert_eq!(loc.config, PathBuf::from("/h/.aws/config"));
         assert_eq!(profile_from_env(&get), "default");
         let get = env(&[("AWS_DEFAULT_PROFILE", "old"), ("AWS_PROFILE", "new")]);
-        assert_eq!(profile_from_env(get), "new");
+        assert_eq!(profile_from_env(&get), "new");
     }
 }

@@ -4,8 +4,8 @@
 //! `Locations::from_env` finds the two files, `ProfileSet::load` reads them (a missing file is
 //! empty) and `ProfileSet::parse` applies the AWS SDKs' shared parsing rules, as pinned down by
 //! the conformance cases in `tests/conformance/`. What the properties mean (role chains, SSO,
-//! credentials) is the engine's business, not this module's, except for `validate`, which
-//! refuses what the AWS CLI refuses before anything is planned.
+//! credentials) is `plan`'s business, not this module's, except for `validate`, which refuses
+//! what the AWS CLI refuses before anything is planned.
 
 mod location;
 mod parse;
@@ -15,9 +15,6 @@ mod validate;
 #[cfg(test)]
 mod conformance_tests;
 
-// Nothing outside this module names these yet: the engine, merged separately, will.
-#[allow(unused_imports)]
 pub use location::{Locations, Platform, profile_from_env};
-#[allow(unused_imports)]
 pub use profiles::{Profile, ProfileSet, Section};
 pub use validate::validate;

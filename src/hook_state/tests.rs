@@ -35,9 +35,9 @@ fn holding(refresh: i64, state: &'static str, expiry: &'static str) -> Vec<(Stri
 }
 
 fn state_of(env: &[(String, String)], fish: Option<bool>) -> HookState {
-    let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let env = crate::env::Env::from_pairs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let mark = move |_: &Path, _: i64| fish.unwrap_or(false);
-    HookState::read(&get, fish.map(|_| &mark as MarkCheck<'_>))
+    HookState::read(&env, fish.map(|_| &mark as MarkCheck<'_>))
 }
 
 fn owned(env: Env) -> Vec<(String, String)> {

@@ -17,7 +17,7 @@ use crate::creds::Credentials;
 /// Learns how far the service's clock is from ours from the `Date` header of each answer: an
 /// `Expiration` is in the service's time, and the cache must judge it by that time.
 #[derive(Debug, Clone, Default)]
-pub(super) struct SkewProbe(pub(super) Arc<Mutex<Option<i64>>>);
+pub(crate) struct SkewProbe(pub(super) Arc<Mutex<Option<i64>>>);
 
 impl Intercept for SkewProbe {
     fn name(&self) -> &'static str {

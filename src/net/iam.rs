@@ -1,18 +1,14 @@
 //! The IAM call of MFA discovery: ListMFADevices.
 
 use super::errors::describe;
-use super::{GLOBAL_REGION, Net, retry_config, sdk_credentials, timeout_config};
+use super::{GLOBAL_REGION, Net, sdk_credentials};
 use crate::creds::Credentials;
 
 impl Net {
     /// The serial numbers of `user`'s MFA devices.
     pub fn list_mfa_devices(&self, creds: &Credentials, user: &str) -> anyhow::Result<Vec<String>> {
-        let mut b = aws_sdk_iam::Config::builder()
-            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+        let mut b = aws_sdk_iam::config::Builder::from(&self.sdk_config()?)
             .region(aws_sdk_iam::config::Region::new(GLOBAL_REGION))
-            .retry_config(retry_config())
-            .timeout_config(timeout_config())
-            .http_client(self.http_client()?)
             .credentials_provider(sdk_credentials(creds));
         if let Some(url) = &self.endpoints.iam {
             b = b.endpoint_url(url);

@@ -1,6 +1,12 @@
-//! Every call to AWS: STS, IAM (MFA discovery), IAM Identity Center and the instance/container
-//! credential endpoints. The only module that builds SDK clients or starts a runtime, and it
-//! does both lazily, so a run served from the cache never pays for either.
+//! Every call to AWS: STS, IAM (MFA discovery), IAM Identity Center, the instance/container
+//! credential endpoints and the console's federation GET. The only module that builds SDK
+//! clients or starts a runtime, and it does both lazily, so a run served from the cache never
+//! pays for either.
+//!
+//! Here: [`Net`] (one per run: the runtime, the budget, the SDK settings every client shares,
+//! `Net::sdk_config`) and [`Endpoints`]. `transport.rs`: trust, proxies, the HTTP client and
+//! its body cap, the plain GET. `sts.rs`, `iam.rs`, `sso.rs`, `instance.rs`: the calls.
+//! `check.rs`: the clock skew and the checks on answers. `errors.rs`: errors as one line.
 //!
 //! Calls fail fast: a few quick retries for throttling and 5xx, short connect timeouts, and an
 //! optional overall budget (the prompt hook's `AWSDO_HOOK_TIMEOUT`) that time spent at an MFA
@@ -40,6 +46,7 @@ use self::check::SkewProbe;
 use self::errors::io_reason;
 use self::transport::{CappedClient, https_client};
 use crate::creds::Credentials;
+use crate::env::Env;
 
 /// STS without a region uses its global endpoint (sts.amazonaws.com), as the AWS CLI does.
 pub const GLOBAL_REGION: &str = "aws-global";
@@ -57,7 +64,8 @@ pub struct Endpoints {
 
 impl Endpoints {
     /// The endpoint overrides the AWS SDKs honour.
-    pub fn from_env(get: &dyn Fn(&str) -> Option<String>) -> Endpoints {
+    pub fn from_env(env: &Env) -> Endpoints {
+        let get = |k: &str| env.var(k);
         let any = get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty());
         let one = |k: &str| get(k).filter(|v| !v.is_empty()).or_else(|| any.clone());
         Endpoints {
@@ -90,6 +98,8 @@ pub struct Net {
     /// The one HTTP client (TLS roots, proxy, connection pool, body cap) every SDK client of
     /// the run shares.
     http: OnceCell<SharedHttpClient>,
+    /// The SDK settings every client shares (`sdk_config`), made on first use.
+    sdk: OnceCell<aws_config::SdkConfig>,
     skew: SkewProbe,
     /// Time left for network calls, when bounded.
     budget: Cell<Option<Duration>>,
@@ -116,6 +126,7 @@ impl Net {
             runtime: OnceCell::new(),
             tls: OnceCell::new(),
             http: OnceCell::new(),
+            sdk: OnceCell::new(),
             skew: SkewProbe::default(),
             budget: Cell::new(budget),
         }
@@ -147,8 +158,9 @@ impl Net {
         *self.skew.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Run one network future within the remaining budget.
-    fn call<T>(
+    /// Run one network future within the remaining budget; `what` (`call sts:AssumeRole`)
+    /// names it in the debug log and in the error when the budget runs out.
+    pub(crate) fn call<T>(
         &self,
         what: &str,
         fut: impl Future<Output = anyhow::Result<T>>,
@@ -214,18 +226,42 @@ impl Net {
         Ok(self.http.get_or_init(|| client).clone())
     }
 
-    fn sdk_config(
+    /// The SDK settings every client of the run shares, made once, on first use: the behaviour
+    /// version, retries and timeouts (`retry_config`, `timeout_config`: fail fast), and the
+    /// run's one HTTP client (trust, proxy, body cap). Each client adds its region, endpoint
+    /// override, credentials and, where answers carry credentials, the clock-skew probe
+    /// ([`Net::skew_probe`]). A module that adds calls (SSO sign-in, the credential endpoint)
+    /// builds its client from this (`aws_sdk_x::config::Builder::from(&config)`) and runs the
+    /// call with [`Net::call`], so trust, proxies, body cap and the budget apply to it too.
+    ///
+    /// Errors when the CA bundle or a proxy variable cannot be used.
+    pub(crate) fn sdk_config(&self) -> anyhow::Result<aws_config::SdkConfig> {
+        if let Some(c) = self.sdk.get() {
+            return Ok(c.clone());
+        }
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .retry_config(retry_config())
+            .timeout_config(timeout_config())
+            .http_client(self.http_client()?)
+            .build();
+        Ok(self.sdk.get_or_init(|| config).clone())
+    }
+
+    /// The interceptor that learns the service's clock from each answer's `Date` header
+    /// ([`Net::clock_skew`]): for clients whose answers carry credentials.
+    pub(crate) fn skew_probe(&self) -> SkewProbe {
+        self.skew.clone()
+    }
+
+    fn sts_config(
         &self,
         creds: Option<&Credentials>,
         region: &str,
     ) -> anyhow::Result<aws_sdk_sts::config::Builder> {
-        let mut b = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
+        let mut b = aws_sdk_sts::config::Builder::from(&self.sdk_config()?)
             .region(Region::new(region.to_owned()))
-            .retry_config(retry_config())
-            .timeout_config(timeout_config())
-            .http_client(self.http_client()?)
-            .interceptor(self.skew.clone());
+            .interceptor(self.skew_probe());
         if let Some(c) = creds {
             b = b.credentials_provider(sdk_credentials(c));
         }
@@ -241,7 +277,7 @@ impl Net {
         region: &str,
     ) -> anyhow::Result<aws_sdk_sts::Client> {
         Ok(aws_sdk_sts::Client::from_conf(
-            self.sdk_config(creds, region)?.build(),
+            self.sts_config(creds, region)?.build(),
         ))
     }
 
@@ -261,7 +297,7 @@ impl Net {
     }
 }
 
-pub(super) fn retry_config() -> RetryConfig {
+fn retry_config() -> RetryConfig {
     // Throttling and 5xx get two more tries with a short backoff; minutes of retries against an
     // unreachable STS are worse than one clear error.
     RetryConfig::standard()
@@ -270,7 +306,7 @@ pub(super) fn retry_config() -> RetryConfig {
         .with_max_backoff(Duration::from_secs(2))
 }
 
-pub(super) fn timeout_config() -> TimeoutConfig {
+fn timeout_config() -> TimeoutConfig {
     // STS answers in well under a second. An attempt that has not answered in 5 s is hung, so
     // it gets one more try at most, and the whole call gives up after 10 s with one line
     // ("timed out") instead of holding a command or a terminal for long.
@@ -324,11 +360,10 @@ mod tests {
 
     #[test]
     fn endpoints_prefer_the_service_specific_variable() {
-        let env = |k: &str| match k {
-            "AWS_ENDPOINT_URL" => Some("http://all".to_owned()),
-            "AWS_ENDPOINT_URL_STS" => Some("http://sts".to_owned()),
-            _ => None,
-        };
+        let env = Env::from_pairs([
+            ("AWS_ENDPOINT_URL", "http://all"),
+            ("AWS_ENDPOINT_URL_STS", "http://sts"),
+        ]);
         let e = Endpoints::from_env(&env);
         assert_eq!(e.sts.as_deref(), Some("http://sts"));
         assert_eq!(e.iam.as_deref(), Some("http://all"));

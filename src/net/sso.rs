@@ -3,8 +3,8 @@
 use anyhow::Context;
 use time::OffsetDateTime;
 
+use super::Net;
 use super::errors::describe;
-use super::{Net, retry_config, timeout_config};
 use crate::creds::Credentials;
 
 impl Net {
@@ -16,13 +16,9 @@ impl Net {
         account_id: &str,
         role_name: &str,
     ) -> anyhow::Result<Credentials> {
-        let mut b = aws_sdk_sso::Config::builder()
-            .behavior_version(aws_sdk_sso::config::BehaviorVersion::latest())
+        let mut b = aws_sdk_sso::config::Builder::from(&self.sdk_config()?)
             .region(aws_sdk_sso::config::Region::new(sso_region.to_owned()))
-            .retry_config(retry_config())
-            .timeout_config(timeout_config())
-            .http_client(self.http_client()?)
-            .interceptor(self.skew.clone());
+            .interceptor(self.skew_probe());
         if let Some(url) = &self.endpoints.sso {
             b = b.endpoint_url(url);
         }

@@ -19,6 +19,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 
 use super::Net;
 use super::errors::{io_reason, one_line};
+use crate::env::Env;
 
 /// The largest response body awsdo reads, in bytes (4 MiB). STS, IAM, SSO and the console
 /// federation endpoint answer in a few kilobytes; a larger body is refused while it is being
@@ -62,10 +63,8 @@ impl Transport {
     /// one, an empty value counts as unset, `HTTP_PROXY` is ignored when `REQUEST_METHOD` is
     /// set (a CGI environment), and `ALL_PROXY` is not used (botocore picks the proxy by the
     /// URL's scheme). A proxy without a scheme (`proxy:3128`) means `http://proxy:3128`.
-    pub fn from_env(
-        get: &dyn Fn(&str) -> Option<String>,
-        profile_ca_bundle: Option<CaBundle>,
-    ) -> Transport {
+    pub fn from_env(env: &Env, profile_ca_bundle: Option<CaBundle>) -> Transport {
+        let get = |k: &str| env.var(k);
         let nonempty = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let ca_bundle = nonempty("AWS_CA_BUNDLE")
             .map(|p| CaBundle {
@@ -286,12 +285,8 @@ CgYIKoZIzj0EAwIDSAAwRQIhAP5RnpAXm470/X6YReiH+J/H2Nn4K03p7z0NiDB+\n\
 AfUwAiB7/Wg1kV1EIc6t+PT1iIe3uobPuODxwgUl5/K88xK1DA==\n\
 -----END CERTIFICATE-----\n";
 
-    fn env_of<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            vars.iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| (*v).to_owned())
-        }
+    fn env_of(vars: &[(&str, &str)]) -> Env {
+        Env::from_pairs(vars.iter().copied())
     }
 
     #[test]

@@ -3,13 +3,17 @@
 
 use anyhow::bail;
 
+use crate::env::Env;
+
 use super::chain::{Chain, Link, Via};
 use super::step::ENDPOINT_VARS;
-use super::{CredentialSource, Plan, ROLE_CHAIN_MAX, SESSION_TOKEN_DEFAULT, SecretDigest, Step};
+use super::{
+    CredentialSource, Plan, ROLE_CHAIN_MAX, SESSION_TOKEN_DEFAULT, SecretDigest, StaticKeys, Step,
+};
 
 impl<'a> Chain<'a> {
     /// The whole plan.
-    pub(super) fn plan(&self, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Plan> {
+    pub(super) fn plan(&self, env: &Env) -> anyhow::Result<Plan> {
         let last = self.links.len() - 1;
         let end = &self.links[last];
         let mut steps = match end.source {
@@ -88,16 +92,12 @@ impl<'a> Chain<'a> {
             region: region.map(|(r, _)| r),
             ca_bundle: self.ca_bundle(),
             steps,
-            endpoints: SecretDigest::of(ENDPOINT_VARS.iter().map(|&k| (k, env(k)))),
+            endpoints: SecretDigest::of(ENDPOINT_VARS.iter().map(|&k| (k, env.var(k)))),
         })
     }
 
     /// The credentials a profile holds itself: keys, SSO, credential_process, credential_source.
-    fn own_credentials(
-        &self,
-        l: &Link<'a>,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> anyhow::Result<Step> {
+    fn own_credentials(&self, l: &Link<'a>, env: &Env) -> anyhow::Result<Step> {
         let name = l.name;
         if let Some(step) = self.static_step(l)? {
             return Ok(step);
@@ -126,7 +126,7 @@ impl<'a> Chain<'a> {
             return Ok(None);
         };
         match (p.get("aws_access_key_id"), p.get("aws_secret_access_key")) {
-            (Some(id), Some(_)) if !id.is_empty() => Ok(Some(Step::Static {
+            (Some(id), Some(secret)) if !id.is_empty() => Ok(Some(Step::Static {
                 profile: name.to_owned(),
                 access_key_id: id.to_owned(),
                 has_session_token: p.get("aws_session_token").is_some_and(|t| !t.is_empty()),
@@ -138,6 +138,7 @@ impl<'a> Chain<'a> {
                     ]
                     .map(|k| (k, p.get(k))),
                 ),
+                keys: StaticKeys::new(secret, p.get("aws_session_token")),
             })),
             (Some(_), _) => bail!(
                 "could not use profile {name:?}: aws_access_key_id is set but aws_secret_access_key is missing"
@@ -179,15 +180,11 @@ impl<'a> Chain<'a> {
     }
 }
 
-fn credential_source_step(
-    profile: &str,
-    source: CredentialSource,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Step {
+fn credential_source_step(profile: &str, source: CredentialSource, env: &Env) -> Step {
     Step::CredentialSource {
         profile: profile.to_owned(),
         source,
-        inputs: SecretDigest::of(source.env_inputs().iter().map(|&k| (k, env(k)))),
+        inputs: SecretDigest::of(source.env_inputs().iter().map(|&k| (k, env.var(k)))),
     }
 }
 

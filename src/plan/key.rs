@@ -47,6 +47,7 @@ mod tests {
 
     use super::super::tests::{NO_ENV, profiles};
     use crate::config::ProfileSet;
+    use crate::env::Env;
     use crate::plan::*;
 
     #[test]
@@ -56,7 +57,7 @@ mod tests {
                 "[k]\naws_access_key_id = AKIAFAKE0003\naws_secret_access_key = {secret}\n"
             );
             let set = ProfileSet::parse("", Path::new("c"), &creds, Path::new("k")).unwrap();
-            plan_with_env(&set, "k", &Overrides::default(), NO_ENV).unwrap()
+            plan_with_env(&set, "k", &Overrides::default(), &NO_ENV).unwrap()
         };
         let a = with("fake-secret-one");
         assert_ne!(a.cache_key(), with("fake-secret-two").cache_key());
@@ -67,11 +68,10 @@ mod tests {
             "[profile ci]\nrole_arn = arn:aws:iam::1:role/ci\ncredential_source = Environment\n",
         );
         let key = |secret: Option<&str>| {
-            let env = |k: &str| match k {
-                "AWS_ACCESS_KEY_ID" => Some("AKIAFAKEENV".to_owned()),
-                "AWS_SECRET_ACCESS_KEY" => secret.map(str::to_owned),
-                _ => None,
-            };
+            let mut env = Env::from_pairs([("AWS_ACCESS_KEY_ID", "AKIAFAKEENV")]);
+            if let Some(s) = secret {
+                env.set("AWS_SECRET_ACCESS_KEY", s);
+            }
             plan_with_env(&set, "ci", &Overrides::default(), &env)
                 .unwrap()
                 .cache_key()
@@ -98,6 +98,7 @@ mod tests {
                 access_key_id: "AKIA".into(),
                 has_session_token: false,
                 secret: SecretDigest::of([("s", Some("x"))]),
+                keys: StaticKeys::new("x", None),
             },
             Step::SessionToken {
                 profile: "p".into(),
@@ -186,8 +187,14 @@ mod tests {
                 let mut other: Step = serde_json::from_value(edited).unwrap();
                 // Fields serde does not show (digests) are carried over, then changed below.
                 match (&mut other, &step) {
-                    (Step::Static { secret, .. }, Step::Static { secret: s, .. }) => {
+                    (
+                        Step::Static { secret, keys, .. },
+                        Step::Static {
+                            secret: s, keys: k, ..
+                        },
+                    ) => {
                         *secret = s.clone();
+                        *keys = k.clone();
                     }
                     (
                         Step::CredentialSource { inputs, .. },

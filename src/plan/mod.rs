@@ -1,18 +1,21 @@
 //! From a profile to an ordered plan of steps, long-lived source first, final credentials last.
 //!
 //! Pure: it reads the parsed files, the command-line overrides and (for the cache key only, as
-//! digests) the few environment variables a step takes its credentials from; never the network,
-//! a terminal or the cache. `awsdo explain` prints a plan; `resolve` carries one out. The rules
+//! digests) the few environment variables a step takes its credentials from and the endpoint
+//! settings; never the network, a terminal or the cache. A plan is self-contained: a static
+//! step carries its keys ([`StaticKeys`], never shown), so nothing after planning goes back to
+//! the files. `awsdo explain` prints a plan; `resolve` carries one out. The rules
 //! follow the AWS CLI's (role_arn + source_profile, credential_source, web identity, SSO,
 //! credential_process), plus awsdo's own: long-lived keys become a GetSessionToken session, and
 //! a role that names an MFA device is assumed from a shared MFA session, so one code serves
 //! every such role.
 //!
-//! Planning happens in two stages. [`Chain::walk`] follows `source_profile` iteratively (bounded
-//! by [`MAX_CHAIN`]) into a list of links, from the selected profile to the one holding the
-//! long-lived source. Then every per-key rule of DESIGN §3 ("Keys along a chain") is one method
-//! of [`Chain`], and the steps are built from the links. The cache key is a digest of the whole
-//! plan ([`Plan::cache_key`]), so whatever shapes a step shapes the key.
+//! Planning happens in two stages. `Chain::walk` (`chain.rs`) follows `source_profile`
+//! iteratively (bounded by [`MAX_CHAIN`]) into a list of links, from the selected profile to the
+//! one holding the long-lived source; every per-key rule of DESIGN §3 ("Keys along a chain") is
+//! one method of `Chain` there. Then `build.rs` makes the steps (`step.rs`) from the links. The
+//! cache key is a digest of the whole plan ([`Plan::cache_key`], `key.rs`), so whatever shapes
+//! a step shapes the key.
 
 mod build;
 mod chain;
@@ -22,7 +25,7 @@ mod step;
 mod tests;
 
 pub use key::hex;
-pub use step::{CredentialSource, MfaFields, MfaFrom, SecretDigest, Step};
+pub use step::{CredentialSource, MfaFields, MfaFrom, SecretDigest, StaticKeys, Step};
 
 use std::fmt;
 use std::time::Duration;
@@ -31,6 +34,7 @@ use serde::Serialize;
 
 use self::chain::Chain;
 use crate::config::ProfileSet;
+use crate::env::Env;
 
 /// AWS caps a role session assumed with session credentials at one hour.
 pub const ROLE_CHAIN_MAX: Duration = Duration::from_secs(3600);
@@ -150,7 +154,7 @@ impl Plan {
 /// The plan for `name` with the command line's `overrides`, reading credential-source inputs
 /// from the process environment. See [`plan_with_env`].
 pub fn plan(profiles: &ProfileSet, name: &str, overrides: &Overrides) -> anyhow::Result<Plan> {
-    plan_with_env(profiles, name, overrides, &|k| std::env::var(k).ok())
+    plan_with_env(profiles, name, overrides, &Env::from_process())
 }
 
 /// The plan for `name` with the command line's `overrides`; `env` supplies the environment
@@ -162,7 +166,7 @@ pub fn plan_with_env(
     profiles: &ProfileSet,
     name: &str,
     overrides: &Overrides,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &Env,
 ) -> anyhow::Result<Plan> {
     Chain::walk(profiles, name, overrides)?.plan(env)
 }

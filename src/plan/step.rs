@@ -2,9 +2,41 @@
 //! they start from.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+
+use crate::creds::Credentials;
+
+/// The keys of a static step, carried in the plan so that nothing after planning goes back to
+/// the files for them. Never shown or written: `Debug` redacts them and serialization skips
+/// them. `Hash` skips them too: the step's `secret` digest stands for them in the cache key.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct StaticKeys {
+    secret_access_key: String,
+    session_token: Option<String>,
+}
+
+impl StaticKeys {
+    /// `aws_secret_access_key` and a non-empty `aws_session_token`, as the files hold them.
+    pub fn new(secret_access_key: &str, session_token: Option<&str>) -> StaticKeys {
+        StaticKeys {
+            secret_access_key: secret_access_key.to_owned(),
+            session_token: session_token.filter(|t| !t.is_empty()).map(str::to_owned),
+        }
+    }
+}
+
+impl Hash for StaticKeys {
+    fn hash<H: Hasher>(&self, _: &mut H) {}
+}
+
+impl fmt::Debug for StaticKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StaticKeys(<redacted>)")
+    }
+}
 
 /// A SHA-256 digest of secret inputs (keys, tokens) that a plan starts from. It goes into the
 /// cache key, never into output: `Debug` hides it and serialization skips it.
@@ -112,6 +144,9 @@ pub enum Step {
         /// Digest of the secret key and session token: rotating them changes the cache key.
         #[serde(skip)]
         secret: SecretDigest,
+        /// The keys themselves, for the resolver (and the console's GetFederationToken).
+        #[serde(skip)]
+        keys: StaticKeys,
     },
     /// GetSessionToken on long-lived keys, with MFA when a device applies.
     SessionToken {
@@ -223,6 +258,23 @@ impl Step {
             Step::CredentialProcess { .. } => "credential-process",
             Step::CredentialSource { .. } => "credential-source",
             Step::Sso { .. } => "sso",
+        }
+    }
+
+    /// The credentials of a static step (its keys as the files hold them); `None` for others.
+    pub fn static_credentials(&self) -> Option<Credentials> {
+        match self {
+            Step::Static {
+                access_key_id,
+                keys,
+                ..
+            } => Some(Credentials {
+                access_key_id: access_key_id.clone(),
+                secret_access_key: keys.secret_access_key.clone(),
+                session_token: keys.session_token.clone(),
+                expiration: None,
+            }),
+            _ => None,
         }
     }
 

@@ -168,10 +168,11 @@ fn editing_the_profile_changes_the_cache_key() {
     assert_eq!(key(&a), key(&a));
 }
 
-pub(super) const NO_ENV: &dyn Fn(&str) -> Option<String> = &|_| None;
+pub(super) static NO_ENV: std::sync::LazyLock<crate::env::Env> =
+    std::sync::LazyLock::new(crate::env::Env::default);
 
 fn plan_of(config: &str, name: &str, o: &Overrides) -> Plan {
-    plan_with_env(&profiles(config), name, o, NO_ENV).unwrap()
+    plan_with_env(&profiles(config), name, o, &NO_ENV).unwrap()
 }
 
 fn role(step: &Step) -> (&str, &str, Option<&str>, Option<&str>, Option<u64>) {
@@ -376,7 +377,7 @@ fn dash_s_replaces_the_source_and_names_the_plan() {
     assert_eq!(p.steps[0].profile(), "temp");
     assert_eq!(role(&p.steps[1]).1, "arn:aws:iam::1:role/admin");
     // -s without any role to assume is refused.
-    let err = plan_with_env(&profiles(""), "base", &s, NO_ENV)
+    let err = plan_with_env(&profiles(""), "base", &s, &NO_ENV)
         .unwrap_err()
         .to_string();
     assert!(err.contains("-s temp") && err.contains("-r ARN"), "{err}");
@@ -422,7 +423,7 @@ fn a_chain_deeper_than_the_cap_is_one_line_without_overflow() {
     }
     config.push_str("[profile p0]\nrole_arn = arn:aws:iam::1:role/r0\nsource_profile = base\n");
     let set = profiles(&config);
-    let err = plan_with_env(&set, "p9999", &Overrides::default(), NO_ENV)
+    let err = plan_with_env(&set, "p9999", &Overrides::default(), &NO_ENV)
         .unwrap_err()
         .to_string();
     assert!(
@@ -430,7 +431,7 @@ fn a_chain_deeper_than_the_cap_is_one_line_without_overflow() {
         "{err}"
     );
     // 32 roles deep is still fine; 33 is not.
-    let p = plan_with_env(&set, "p31", &Overrides::default(), NO_ENV).unwrap();
+    let p = plan_with_env(&set, "p31", &Overrides::default(), &NO_ENV).unwrap();
     assert_eq!(p.steps.len(), 33);
-    assert!(plan_with_env(&set, "p32", &Overrides::default(), NO_ENV).is_err());
+    assert!(plan_with_env(&set, "p32", &Overrides::default(), &NO_ENV).is_err());
 }

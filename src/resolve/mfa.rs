@@ -1,6 +1,6 @@
 //! MFA for the resolver: the device of a session-token step (the plan's, or discovered for the
-//! long-lived key), MFA sessions shared through the cache, and codes asked again when STS
-//! rejects a typed one.
+//! long-lived key; [`Resolver::known_device`] is the one rule, also for `logout` and `explain`),
+//! MFA sessions shared through the cache, and codes asked again when STS rejects a typed one.
 
 use std::time::Duration;
 
@@ -17,8 +17,46 @@ use crate::log::debug;
 use crate::mfa::{Origin, TRIES};
 use crate::plan::{MfaFields, MfaFrom};
 
+/// A session-token step's MFA device as far as it is known without a call.
+#[derive(Debug, Clone)]
+pub enum Device {
+    /// This device: the plan's, or the one a cached discovery found (or chose) for the key.
+    Use(String),
+    /// No MFA: the plan names no device and none is to be discovered, or a discovery found none.
+    NoMfa,
+    /// Still to be discovered (`None`), or to be chosen among the several a discovery found.
+    Undecided(Option<DiscoveryEntry>),
+}
+
+impl Device {
+    /// What a discovery's findings decide: the chosen or only device, none, or a choice.
+    fn from_discovery(found: DiscoveryEntry) -> Device {
+        match found.device() {
+            Some(d) => Device::Use(d),
+            None if found.devices.is_empty() => Device::NoMfa,
+            None => Device::Undecided(Some(found)),
+        }
+    }
+}
+
 impl Resolver<'_> {
-    /// The device for a session-token step: the plan's, or discovered for the long-lived key.
+    /// The device of a session-token step with `mfa`, from the plan and the cache alone (no
+    /// network, no prompt): the one rule `resolve`, `logout` and `explain` share.
+    pub fn known_device(&self, mfa: &MfaFields, access_key_id: &str) -> Device {
+        if let Some(serial) = &mfa.mfa_serial {
+            return Device::Use(serial.clone());
+        }
+        if mfa.mfa_serial_from != MfaFrom::Discovered {
+            return Device::NoMfa;
+        }
+        match self.cached_discovery(access_key_id) {
+            Some(found) => Device::from_discovery(found),
+            None => Device::Undecided(None),
+        }
+    }
+
+    /// The device for a session-token step: the plan's, or discovered for the long-lived key
+    /// (and chosen, when it has several).
     pub(super) fn mfa_device(
         &self,
         profile: &str,
@@ -26,40 +64,34 @@ impl Resolver<'_> {
         source: &Credentials,
         region: &str,
     ) -> anyhow::Result<Option<(String, Option<String>)>> {
-        if let Some(serial) = &mfa.mfa_serial {
-            return Ok(Some((serial.clone(), mfa.mfa_process.clone())));
-        }
-        if mfa.mfa_serial_from != MfaFrom::Discovered || !source.is_long_lived() {
+        if mfa.mfa_serial.is_none() && !source.is_long_lived() {
             return Ok(None);
         }
-        let found = match self.cached_discovery(&source.access_key_id) {
-            Some(d) => d,
-            None => {
-                let d = self.discover(source, region);
-                if let (Some(cache), Some(d)) = (&self.cache, &d) {
-                    warn_unsaved(cache.write(
-                        Kind::Discovery,
-                        &key_digest(&source.access_key_id, ""),
-                        d,
-                    ));
-                }
-                match d {
-                    Some(d) => d,
-                    None => return Ok(None),
-                }
+        let mut device = self.known_device(mfa, &source.access_key_id);
+        if matches!(device, Device::Undecided(None)) {
+            let d = self.discover(source, region);
+            if let (Some(cache), Some(d)) = (&self.cache, &d) {
+                warn_unsaved(cache.write(
+                    Kind::Discovery,
+                    &key_digest(&source.access_key_id, ""),
+                    d,
+                ));
             }
-        };
-        let serial = match found.device() {
-            Some(d) => Some(d),
-            None if found.devices.is_empty() => None,
-            None => {
-                Some(self.choose_device(profile, &found.devices, &source.access_key_id, &found)?)
-            }
-        };
-        if let Some(s) = &serial {
-            debug(&format!("profile {profile}: MFA device {s} (discovered)"));
+            device = d.map_or(Device::NoMfa, Device::from_discovery);
         }
-        Ok(serial.map(|s| (s, mfa.mfa_process.clone())))
+        let serial = match device {
+            Device::Use(s) => s,
+            Device::NoMfa | Device::Undecided(None) => return Ok(None),
+            Device::Undecided(Some(found)) => {
+                self.choose_device(profile, &found.devices, &source.access_key_id, &found)?
+            }
+        };
+        if mfa.mfa_serial.is_none() {
+            debug(&format!(
+                "profile {profile}: MFA device {serial} (discovered)"
+            ));
+        }
+        Ok(Some((serial, mfa.mfa_process.clone())))
     }
 
     /// GetCallerIdentity + ListMFADevices. Denied or failing discovery is not an error: the

@@ -11,8 +11,11 @@
 mod entry;
 mod mfa;
 mod steps;
+#[cfg(test)]
+mod tests;
 
 pub use entry::{DEFAULT_MIN_TTL, DiscoveryEntry, MfaSessionOwners, ProfileEntry};
+pub use mfa::Device;
 
 use std::time::Duration;
 
@@ -22,9 +25,9 @@ use time::OffsetDateTime;
 use self::entry::{ENTRY_VERSION, key_digest, mfa_session_name};
 use self::steps::session_name;
 use crate::cache::{Cache, Kind};
-use crate::config::ProfileSet;
 use crate::creds::Credentials;
 use crate::deadline::Deadline;
+use crate::env::Env;
 use crate::log::debug;
 use crate::mfa::CodeSource;
 use crate::net::{AssumeRole, GLOBAL_REGION, Net};
@@ -32,14 +35,13 @@ use crate::plan::{Plan, Step};
 
 /// Everything needed to turn plans into credentials during one run.
 pub struct Resolver<'a> {
-    pub profiles: &'a ProfileSet,
     /// `None` with `--disable-cache`: nothing read, nothing written.
     pub cache: Option<Cache>,
     pub net: Net,
     pub codes: CodeSource,
     pub min_ttl: Duration,
     /// Reads the process environment (for `credential_source = Environment`).
-    pub env: &'a dyn Fn(&str) -> Option<String>,
+    pub env: &'a Env,
     /// Fetch anew even when the cached entry is fresh (`awsdo login`).
     pub force: bool,
     /// Bound on every wait that is not network time (locks, helper processes): the prompt
@@ -55,13 +57,31 @@ pub struct Resolved {
 impl Resolver<'_> {
     /// The profile's cached entry when it matches the plan, fresh or not. No network.
     pub fn cached(&self, plan: &Plan) -> anyhow::Result<Option<ProfileEntry>> {
+        self.cached_under(plan, &plan.cache_key())
+    }
+
+    /// As [`Resolver::cached`], with the plan's key computed once by the caller.
+    fn cached_under(&self, plan: &Plan, key: &str) -> anyhow::Result<Option<ProfileEntry>> {
         let Some(cache) = &self.cache else {
             return Ok(None);
         };
         let entry: Option<ProfileEntry> = cache.read(Kind::Profile, &plan.name())?;
-        let key = plan.cache_key();
         Ok(entry
             .filter(|e| e.version == ENTRY_VERSION && e.key == key && e.profile == plan.profile))
+    }
+
+    /// The region of the plan's STS calls: the profile's (or the nearest up its chain), else
+    /// the environment's `AWS_REGION`, else `AWS_DEFAULT_REGION` (as the AWS CLI reads them),
+    /// else STS's global endpoint. The one region rule of every call awsdo makes.
+    pub fn region(&self, plan: &Plan) -> String {
+        plan.region
+            .clone()
+            .or_else(|| {
+                ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                    .iter()
+                    .find_map(|k| self.env.var(k).filter(|v| !v.is_empty()))
+            })
+            .unwrap_or_else(|| GLOBAL_REGION.to_owned())
     }
 
     /// The cached MFA device discovery for a long-lived key, if any. No network.
@@ -76,10 +96,7 @@ impl Resolver<'_> {
 
     /// The cache names of the MFA sessions `plan` would use. No network.
     pub fn mfa_session_names(&self, plan: &Plan) -> Vec<String> {
-        let Some(Step::Static { profile, .. }) = plan.steps.first() else {
-            return Vec::new();
-        };
-        let Ok(source) = self.static_keys(profile) else {
+        let Some(source) = plan.steps.first().and_then(Step::static_credentials) else {
             return Vec::new();
         };
         let mut names = Vec::new();
@@ -89,18 +106,13 @@ impl Resolver<'_> {
                 duration_seconds,
                 ..
             } = step
+                && let Device::Use(serial) = self.known_device(m, &source.access_key_id)
             {
-                let serial = m
-                    .mfa_serial
-                    .clone()
-                    .or_else(|| self.cached_discovery(&source.access_key_id)?.device());
-                if let Some(serial) = serial {
-                    names.push(mfa_session_name(
-                        &source,
-                        &serial,
-                        Duration::from_secs(*duration_seconds),
-                    ));
-                }
+                names.push(mfa_session_name(
+                    &source,
+                    &serial,
+                    Duration::from_secs(*duration_seconds),
+                ));
             }
         }
         names
@@ -108,8 +120,9 @@ impl Resolver<'_> {
 
     /// Credentials for `plan`, from the cache when fresh, else fetched and cached.
     pub fn resolve(&self, plan: &Plan) -> anyhow::Result<Resolved> {
+        let key = plan.cache_key();
         if !self.force
-            && let Some(e) = self.cached(plan)?
+            && let Some(e) = self.cached_under(plan, &key)?
             && e.fresh(self.min_ttl)
         {
             return Ok(Resolved {
@@ -127,7 +140,7 @@ impl Resolver<'_> {
         };
         // Another process may have fetched while we waited for the lock.
         if !self.force
-            && let Some(e) = self.cached(plan)?
+            && let Some(e) = self.cached_under(plan, &key)?
             && e.fresh(self.min_ttl)
         {
             debug(&format!(
@@ -158,7 +171,7 @@ impl Resolver<'_> {
                 &plan.name(),
                 &ProfileEntry {
                     version: ENTRY_VERSION,
-                    key: plan.cache_key(),
+                    key,
                     profile: plan.profile.clone(),
                     region: plan.region.clone(),
                     credentials: credentials.clone(),
@@ -172,26 +185,19 @@ impl Resolver<'_> {
 
     /// Run every step; also says whether an MFA code (typed or cached session) was involved.
     fn run(&self, plan: &Plan) -> anyhow::Result<(Credentials, bool)> {
-        // STS is called in the profile's region, else the environment's (as the AWS CLI
-        // does), else at its global endpoint.
-        let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
-            .iter()
-            .find_map(|k| (self.env)(k).filter(|v| !v.is_empty()));
-        let region = plan
-            .region
-            .as_deref()
-            .or(env_region.as_deref())
-            .unwrap_or(GLOBAL_REGION);
+        let region = self.region(plan);
         let mut walk = Walk {
             plan,
-            region,
+            region: &region,
             used_mfa: false,
             from_mfa_cache: None,
         };
         let mut current: Option<Credentials> = None;
         for step in &plan.steps {
             let next = match step {
-                Step::Static { profile, .. } => self.static_keys(profile)?,
+                Step::Static { .. } => step
+                    .static_credentials()
+                    .context("static step without keys")?,
                 Step::CredentialProcess { profile, command } => {
                     crate::credential_process::run(profile, command, &self.codes.helpers)?
                 }
@@ -211,7 +217,7 @@ impl Resolver<'_> {
                     web_identity_token_file,
                     role_session_name.as_deref(),
                     *duration_seconds,
-                    region,
+                    &region,
                 )?,
                 Step::Sso {
                     profile,

@@ -15,26 +15,6 @@ use crate::net::AssumeRole;
 use crate::plan::{CredentialSource, MfaFields, Step};
 
 impl Resolver<'_> {
-    /// The keys in the files (`Step::Static`).
-    pub(super) fn static_keys(&self, profile: &str) -> anyhow::Result<Credentials> {
-        let p = self
-            .profiles
-            .profile(profile)
-            .with_context(|| format!("could not find profile {profile:?}"))?;
-        Ok(Credentials {
-            access_key_id: p.get("aws_access_key_id").unwrap_or_default().to_owned(),
-            secret_access_key: p
-                .get("aws_secret_access_key")
-                .unwrap_or_default()
-                .to_owned(),
-            session_token: p
-                .get("aws_session_token")
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned),
-            expiration: None,
-        })
-    }
-
     /// `credential_source` (`Step::CredentialSource`).
     pub(super) fn credential_source(
         &self,
@@ -49,7 +29,7 @@ impl Resolver<'_> {
     }
 
     fn environment(&self, profile: &str) -> anyhow::Result<Credentials> {
-        let get = |k: &str| (self.env)(k).filter(|v| !v.is_empty());
+        let get = |k: &str| self.env.var(k).filter(|v| !v.is_empty());
         match (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
             (Some(id), Some(secret)) => Ok(Credentials {
                 access_key_id: id,
@@ -104,10 +84,7 @@ impl Resolver<'_> {
         self.net
             .sso_role_credentials(sso_region, &token, sso_account_id, sso_role_name)
             .map_err(|e| {
-                let login = match sso_session {
-                    Some(s) => format!("aws sso login --sso-session {s}"),
-                    None => format!("aws sso login --profile {profile}"),
-                };
+                let login = crate::sso::token::login_hint(profile, sso_session);
                 e.context(format!("run: {login}"))
             })
     }

@@ -25,7 +25,7 @@ use time::OffsetDateTime;
 
 use super::http::{self, FORBIDDEN, Gate, Verdict};
 use crate::cli::CredsArgs;
-use crate::cmd::Ctx;
+use crate::cmd::{Ctx, Mode};
 use crate::creds::Credentials;
 use crate::env::Env;
 use crate::error::MfaNeeded;
@@ -348,14 +348,14 @@ fn renew_loop(setup: Setup, served: Arc<RwLock<Served>>) {
 }
 
 /// Credentials for the run's profile without prompting, through the cache and its locks
-/// (`Ctx::plan` → `Ctx::resolver` → `Resolver::resolve`, as every awsdo run), and the account
+/// (`Ctx::credentials`, the road every awsdo run takes), and the account
 /// they belong to.
 fn fetch(ctx: &Ctx) -> anyhow::Result<(Credentials, Option<String>)> {
-    let profiles = ctx.profiles()?;
-    let name = ctx.profile_name(None);
-    let plan = ctx.plan(&profiles, &name)?;
-    let env = ctx.getter();
-    let resolver = ctx.resolver(&profiles, false, Some(RENEW_BUDGET), &env)?;
-    let got = resolver.resolve(&plan)?;
-    Ok((got.credentials, super::account_of(&plan)))
+    let mode = Mode {
+        may_prompt: false,
+        budget: Some(RENEW_BUDGET),
+        force: false,
+    };
+    let (credentials, plan) = ctx.credentials(None, mode)?;
+    Ok((credentials, super::account_of(&plan)))
 }

@@ -32,7 +32,7 @@ use anyhow::Context;
 pub use daemon::serve;
 use daemon::{LISTENER_FD, Setup};
 
-use crate::cmd::Ctx;
+use crate::cmd::{Ctx, Mode};
 use crate::config::ProfileSet;
 use crate::creds::CREDENTIAL_VARS;
 use crate::env::Env;
@@ -93,8 +93,7 @@ pub fn start(ctx: &Ctx) -> anyhow::Result<Env> {
     let profiles = ctx.profiles()?;
     let name = ctx.profile_name(None);
     let plan = ctx.plan(&profiles, &name)?;
-    let env = ctx.getter();
-    let resolver = ctx.resolver(&profiles, true, None, &env)?;
+    let resolver = ctx.resolver(Some((&profiles, &plan)), Mode::COMMAND)?;
     let credentials = resolver.resolve(&plan)?.credentials;
     if credentials.session_token.is_none() || credentials.expiration.is_none() {
         anyhow::bail!(

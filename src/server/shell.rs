@@ -42,16 +42,16 @@ pub const SHELL_VARS: &[&str] = &[
 /// names one.
 ///
 /// # Errors
-/// One line naming the profile when the credentials do not expire, or the listener, the
-/// private file or the helper cannot be made.
+/// One line naming the profile when the credentials do not expire, or the files cannot be
+/// read, or the listener, the private file or the helper cannot be made.
 pub fn start(
     ctx: &Ctx,
-    profiles: &ProfileSet,
     plan: &Plan,
     credentials: Credentials,
     shell: u32,
 ) -> anyhow::Result<Vec<(&'static str, String)>> {
     let name = plan.profile.clone();
+    let profiles = ctx.profiles()?;
     if credentials.session_token.is_none() || credentials.expiration.is_none() {
         anyhow::bail!(
             "could not serve credentials for profile {:?}: they do not expire (long-lived keys, or a credential_process without Expiration), so there is nothing to renew; unset AWSDO_SERVER",
@@ -64,8 +64,8 @@ pub fn start(
     let token = random_hex(TOKEN_BYTES)?;
     let path = format!("/{}", random_hex(PATH_BYTES)?);
     let dir = std::env::temp_dir().join(format!("awsdo-server-{}", random_hex(8)?));
-    let config =
-        write_private_config(&dir, profiles, &name, plan.region.as_deref()).with_context(|| {
+    let config = write_private_config(&dir, &profiles, &name, plan.region.as_deref())
+        .with_context(|| {
             format!(
                 "could not start the credential endpoint: could not write {}",
                 dir.display()

@@ -1,7 +1,7 @@
 //! Shells: quoting, set/unset statements and the hook snippets, one file per shell.
 //!
 //! The `Shell` trait is pure (strings in, strings out, no environment reads, no I/O), so every
-//! quoting rule is a unit test; `real_shells` (tests only) then feeds the output to the real
+//! quoting rule is a unit test; `tests/it/real_shells.rs` then feeds the output to the real
 //! bash, zsh and fish and compares the bytes that come back.
 
 mod bash;
@@ -10,8 +10,6 @@ mod nu;
 mod pwsh;
 mod zsh;
 
-#[cfg(test)]
-mod real_shells;
 #[cfg(test)]
 mod test_tools;
 

@@ -1,8 +1,9 @@
 //! PowerShell: verbatim single-quoted strings, `$Env:` assignments, `Remove-Item Env:`, and the
 //! `shell/awsdo.ps1` hook.
 //!
-//! PowerShell cannot run on the build machines, so these rules are unit tests only (plus an
-//! optional parse check of the snippet, see the report in the `shell` branch history).
+//! PowerShell cannot run on the build machines, so these rules are unit tests, plus a parse
+//! check of the snippet and of every statement with the tree-sitter-pwsh grammar
+//! (`real_shells::pwsh_statements_and_snippet_parse`, `tests/pwsh-parse`).
 
 use std::borrow::Cow;
 use std::path::Path;

@@ -6,15 +6,25 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 
 use crate::creds::format_utc;
+use crate::env::Env;
 use crate::files::MAX_TOKEN_FILE;
 use crate::plan::hex;
+
+/// The command that signs in again, for errors: `aws sso login --sso-session S` for a profile
+/// that names an `sso_session`, else `aws sso login --profile P`.
+pub fn login_hint(profile: &str, session: Option<&str>) -> String {
+    match session {
+        Some(s) => format!("aws sso login --sso-session {s}"),
+        None => format!("aws sso login --profile {profile}"),
+    }
+}
 
 /// The access token `aws sso login` left in `~/.aws/sso/cache`, if it is still good.
 pub fn sso_token(
     profile: &str,
     session: Option<&str>,
     start_url: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    env: &Env,
 ) -> anyhow::Result<String> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -22,11 +32,10 @@ pub fn sso_token(
         access_token: String,
         expires_at: String,
     }
-    let login = match session {
-        Some(s) => format!("aws sso login --sso-session {s}"),
-        None => format!("aws sso login --profile {profile}"),
-    };
-    let home = env("HOME").context("could not find the SSO token cache: HOME is not set")?;
+    let login = login_hint(profile, session);
+    let home = env
+        .var("HOME")
+        .context("could not find the SSO token cache: HOME is not set")?;
     let file_key = session.unwrap_or(start_url);
     let path = std::path::Path::new(&home)
         .join(".aws/sso/cache")

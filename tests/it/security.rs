@@ -8,7 +8,7 @@
 //!   with and without `AWSDO_LOG=debug`), `--help`, or any process's command line (`ps`);
 //! - malformed files give one line naming the file and line, without the line's content.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -17,8 +17,8 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use util::sts::{self, Creds, FakeSts, StsCall};
-use util::{TestEnv, eqnice, run_fail, run_ok, stderr};
+use crate::util::sts::{self, Creds, FakeSts, StsCall};
+use crate::util::{TestEnv, eqnice, run_fail, run_ok, stderr};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/plain";
 

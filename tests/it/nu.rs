@@ -8,7 +8,7 @@
 //! and then execs the real binary, so "an unchanged prompt starts no process" is checked
 //! against the log and, with strace, against the kernel's view.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -16,9 +16,9 @@ use std::os::unix::process::CommandExt;
 use std::process::{Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use util::driver::{aws_vars, calls, dump, phase};
-use util::moto::Moto;
-use util::{TestEnv, eqnice, sh_quote};
+use crate::util::driver::{aws_vars, calls, dump, phase};
+use crate::util::moto::Moto;
+use crate::util::{TestEnv, eqnice, sh_quote};
 
 const BASE_KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";
@@ -87,7 +87,7 @@ fn assert_ok(out: &Output, what: &str) {
 fn logged_hook(env: &TestEnv) -> String {
     let real = util::awsdo_bin();
     let log = env.root().join("calls");
-    let wrapper = env.write_file(
+    let wrapper = env.write_script(
         "bin/awsdo-logged",
         &format!(
             "#!/bin/sh\nprintf '%s\\n' \"$*\" >> {}\nexec {} \"$@\"\n",
@@ -95,11 +95,6 @@ fn logged_hook(env: &TestEnv) -> String {
             sh_quote(real)
         ),
     );
-    fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
     let hook = util::stdout(&util::run_ok(env.cmd().args(["hook", "nu"])));
     assert_eq!(hook.matches(&q(real)).count(), 1, "{hook}");
     let hook = hook.replace(&q(real), &q(wrapper.to_str().unwrap()));
@@ -149,14 +144,13 @@ fn with_moto() -> Option<(Moto, TestEnv)> {
 /// A profile `name` whose `credential_process` prints `json` (no STS involved).
 fn credential_process_profile(env: &TestEnv, name: &str, json: &str, region: &str) -> String {
     let json_file = env.write_file(&format!("creds-{}.json", name.replace('/', "_")), json);
-    let script = env.write_file(
+    let script = env.write_script(
         &format!("bin/creds-{}", name.replace('/', "_")),
         &format!(
             "#!/bin/sh\nexec cat {}\n",
             sh_quote(json_file.to_str().unwrap())
         ),
     );
-    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     format!(
         "[profile {name}]\ncredential_process = {}\nregion = {region}\n",
         script.display()
@@ -241,9 +235,7 @@ fn unchanged_prompt_starts_no_process() {
          __t_phase 1\n$env.AWS_PROFILE = 'cp'\n__t_fire\n__t_dump d1\n\
          __t_phase 2\n'' | save -f PHASE2\n{fires}'' | save -f PHASE3\n"
     );
-    let strace = util::require("strace")
-        .then(|| util::find_tool("strace"))
-        .flatten();
+    let strace = util::tool("strace");
     let trace = env.root().join("trace");
     let prefix: Option<Vec<String>> = strace.map(|s| {
         vec![
@@ -753,7 +745,7 @@ fn hook_for_a_hostile_binary_path_parses_and_runs_it() {
     let dir = env.root().join("it's '#a\"$(touch MARKER)\n'## dir");
     fs::create_dir_all(&dir).unwrap();
     let exe = dir.join("awsdo");
-    fs::copy(util::awsdo_bin(), &exe).unwrap();
+    util::copy_executable(std::path::Path::new(util::awsdo_bin()), &exe);
     let out = env.command(&exe).args(["hook", "nu"]).output().unwrap();
     assert_ok(&out, "hook");
     let file = env.write_file("awsdo.nu", &util::stdout(&out));

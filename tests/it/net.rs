@@ -4,14 +4,14 @@
 //! the container endpoint), and a body larger than awsdo's cap is refused while it is read
 //! (STS through the SDK, the console federation endpoint through `http_get`).
 
-mod util;
+use crate::util;
 
 use std::time::{Duration, SystemTime};
 
-use util::http::{HttpServer, Response};
-use util::sso::role_credentials_json;
-use util::sts::{self, Creds, FakeSts};
-use util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
+use crate::util::http::{HttpServer, Response};
+use crate::util::sso::role_credentials_json;
+use crate::util::sts::{self, Creds, FakeSts};
+use crate::util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 
 const KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";

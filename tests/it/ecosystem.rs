@@ -2,16 +2,16 @@
 //! `credential-process` (with the cache and the loop guard), the console sign-in URL against a
 //! fake federation endpoint, and help, version and error style.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
+use crate::util::http::{HttpServer, Request, Response};
+use crate::util::moto::Moto;
+use crate::util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 use clap::CommandFactory;
-use util::http::{HttpServer, Request, Response};
-use util::moto::Moto;
-use util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 
 const BASE_SECRET: &str = "fake-secret-base";
 const FAKE_KEYS: &str =

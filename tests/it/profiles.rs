@@ -2,15 +2,15 @@
 //! fake SSO portal), with the real AWS CLI as the command that uses the credentials. Covers the
 //! profile kinds of DESIGN §3, MFA (flag, terminal, discovery) and the shared MFA session.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use util::moto::Moto;
-use util::sso::FakeSso;
-use util::tmux::Tmux;
-use util::{TestEnv, eqnice, run_ok, sh_quote, stderr, stdout};
+use crate::util::moto::Moto;
+use crate::util::sso::FakeSso;
+use crate::util::tmux::Tmux;
+use crate::util::{TestEnv, eqnice, run_ok, sh_quote, stderr, stdout};
 
 const FAKE_KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";
@@ -124,11 +124,10 @@ fn credential_source_environment_assumes_with_the_environment_keys() {
 #[test]
 fn credential_process_keys_are_used_and_can_assume_a_role() {
     let Some((moto, env)) = setup("") else { return };
-    let script = env.write_file(
+    let script = env.write_script(
         "bin/creds",
         "#!/bin/sh\ncat <<'J'\n{\"Version\": 1, \"AccessKeyId\": \"AKIAFAKEPROCESS00001\", \"SecretAccessKey\": \"fake-secret-process\"}\nJ\n",
     );
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     env.write_config(&format!(
         "[profile proc]\ncredential_process = {}\n\
          [profile procrole]\nrole_arn = arn:aws:iam::123456789012:role/fromproc\nsource_profile = proc\n",

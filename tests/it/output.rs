@@ -4,11 +4,11 @@
 //! every argument, global flags before a subcommand, untrusted strings shown escaped on the
 //! terminal, and formats that refuse values they cannot carry.
 
-mod util;
+use crate::util;
 
+use crate::util::sts::FakeSts;
+use crate::util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 use clap::{CommandFactory, Parser};
-use util::sts::FakeSts;
-use util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 
 const KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 const SECRET: &str = "wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY";
@@ -457,9 +457,7 @@ fn env_with_process(token: &str, region: &str) -> TestEnv {
         "SessionToken": token,
     });
     let out = env.write_file("creds.json", &json.to_string());
-    let script = env.write_file("proc.sh", &format!("#!/bin/sh\ncat '{}'\n", out.display()));
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let script = env.write_script("proc.sh", &format!("#!/bin/sh\ncat '{}'\n", out.display()));
     env.write_config(&format!(
         "[profile p]\ncredential_process = {}\nregion = {region}\n",
         script.display()

@@ -1,33 +1,30 @@
 //! Tests of the test harness itself (tests/util): each piece does what the other tests rely on.
 
-mod util;
+use crate::util;
 
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use util::http::{self, HttpServer, Response};
-use util::moto::Moto;
-use util::sso::{self, FakeSso};
-use util::sts::{self, Creds, FakeSts};
-use util::tmux::Tmux;
-use util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
+use crate::util::http::{self, HttpServer, Response};
+use crate::util::moto::Moto;
+use crate::util::sso::{self, FakeSso};
+use crate::util::sts::{self, Creds, FakeSts};
+use crate::util::tmux::Tmux;
+use crate::util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 
 const T: Duration = Duration::from_secs(10);
 
+/// The SSO token cache names files by the SHA-1 of their key (the `sha1` crate); known vectors.
 #[test]
 fn sha1_known_vectors() {
-    use util::sha1::sha1_hex;
-    eqnice!("da39a3ee5e6b4b0d3255bfef95601890afd80709", sha1_hex(b""));
-    eqnice!("a9993e364706816aba3e25717850c26c9cd0d89d", sha1_hex(b"abc"));
     eqnice!(
-        "84983e441c3bd26ebaae4aa1f95129e5e54670f1",
-        sha1_hex(b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")
+        "da39a3ee5e6b4b0d3255bfef95601890afd80709.json",
+        sso::token_file_name("")
     );
-    // 1,000,000 x 'a': many blocks.
     eqnice!(
-        "34aa973cd4c4daa4f61eeb2bdbad27316534016f",
-        sha1_hex(&vec![b'a'; 1_000_000])
+        "a9993e364706816aba3e25717850c26c9cd0d89d.json",
+        sso::token_file_name("abc")
     );
 }
 
@@ -47,14 +44,16 @@ fn form_encoding_round_trips() {
         ("TokenCode", "123456"),
     ]);
     eqnice!(
-        "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fa%20b&TokenCode=123456",
+        "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fa+b&TokenCode=123456",
         body
     );
     let m = sts::decode(&body);
     eqnice!("arn:aws:iam::123456789012:role/a b", m["RoleArn"]);
-    eqnice!("x y", http::percent_decode("x+y"));
-    eqnice!("100%", http::percent_decode("100%"));
-    eqnice!("é", http::percent_decode("%C3%A9"));
+    let m = http::parse_form("a=x+y&b=100%&c=%C3%A9&d=x%20y");
+    eqnice!("x y", m["a"]);
+    eqnice!("100%", m["b"]);
+    eqnice!("é", m["c"]);
+    eqnice!("x y", m["d"]);
 }
 
 #[test]
@@ -137,29 +136,45 @@ fn sh_quote_and_stdin_input() {
     eqnice!("typed\n", stdout(&out));
 }
 
+/// Writes `request` on `stream` and reads until `upto` has arrived (or the peer closed).
+fn exchange(stream: &mut TcpStream, request: &[u8], upto: &str) -> String {
+    stream.write_all(request).unwrap();
+    stream.set_read_timeout(Some(T)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains(upto) {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("{e}: {}", String::from_utf8_lossy(&got)),
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
 #[test]
 fn http_keep_alive_round_trip() {
     let server = HttpServer::start(|req| {
         Response::text(
             200,
-            &format!("{} {} {}", req.method, req.path, req.body_str()),
+            &format!("{} {} {}.", req.method, req.path, req.body_str()),
         )
         .with_header("X-Seen", req.header("x-test").unwrap_or("-"))
     });
-    let stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
-    let mut w = stream.try_clone().unwrap();
-    let mut r = BufReader::new(stream);
-    w.write_all(
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    let first = exchange(
+        &mut stream,
         b"POST /one?a=1 HTTP/1.1\r\nHost: x\r\nX-Test: first\r\nContent-Length: 5\r\n\r\nhello",
-    )
-    .unwrap();
-    let first = http::read_response(&mut r, false).unwrap();
-    w.write_all(b"GET /two HTTP/1.1\r\nHost: x\r\n\r\n")
-        .unwrap();
-    let second = http::read_response(&mut r, false).unwrap();
-    eqnice!("POST /one?a=1 hello", first.body_str());
-    eqnice!("first", first.header("x-seen").unwrap());
-    eqnice!("GET /two ", second.body_str());
+        "hello.",
+    );
+    assert!(first.starts_with("HTTP/1.1 200 OK\r\n"), "{first}");
+    assert!(
+        first.to_ascii_lowercase().contains("\r\nx-seen: first\r\n"),
+        "{first}"
+    );
+    assert!(first.ends_with("\r\n\r\nPOST /one?a=1 hello."), "{first}");
+    let second = exchange(&mut stream, b"GET /two HTTP/1.1\r\nHost: x\r\n\r\n", " .");
+    assert!(second.ends_with("\r\n\r\nGET /two ."), "{second}");
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     eqnice!("/one", reqs[0].path_only());
@@ -168,34 +183,37 @@ fn http_keep_alive_round_trip() {
     eqnice!("first", reqs[0].header("X-TEST").unwrap());
 
     // A third request with Connection: close ends the connection after the answer.
-    w.write_all(b"GET /three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .unwrap();
-    let third = http::read_response(&mut r, false).unwrap();
-    eqnice!("close", third.header("connection").unwrap());
-    let mut rest = Vec::new();
-    r.read_to_end(&mut rest).unwrap();
-    assert!(rest.is_empty());
+    let third = exchange(
+        &mut stream,
+        b"GET /three HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "\u{0}never",
+    );
+    assert!(third.ends_with("\r\n\r\nGET /three ."), "{third}");
+    assert!(
+        third
+            .to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{third}"
+    );
 }
 
 #[test]
 fn http_chunked_body_and_expect_continue() {
     let server = HttpServer::start(|req| Response::text(200, &req.body_str()));
-    let stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
-    let mut w = stream.try_clone().unwrap();
-    let mut r = BufReader::new(stream);
-    w.write_all(
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port())).unwrap();
+    let interim = exchange(
+        &mut stream,
         b"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n",
-    )
-    .unwrap();
-    let mut interim = String::new();
-    std::io::BufRead::read_line(&mut r, &mut interim).unwrap();
-    eqnice!("HTTP/1.1 100 Continue\r\n", interim);
-    std::io::BufRead::read_line(&mut r, &mut interim).unwrap();
-    w.write_all(b"6;ext=1\r\nAction\r\n7\r\n=Assume\r\n0\r\nX-Trailer: t\r\n\r\n")
-        .unwrap();
-    let resp = http::read_response(&mut r, false).unwrap();
-    eqnice!(200, resp.status);
-    eqnice!("Action=Assume", resp.body_str());
+        "\r\n\r\n",
+    );
+    eqnice!("HTTP/1.1 100 Continue\r\n\r\n", interim);
+    let resp = exchange(
+        &mut stream,
+        b"6;ext=1\r\nAction\r\n7\r\n=Assume\r\n0\r\nX-Trailer: t\r\n\r\n",
+        "Action=Assume",
+    );
+    assert!(resp.starts_with("HTTP/1.1 200 OK\r\n"), "{resp}");
+    assert!(resp.ends_with("\r\n\r\nAction=Assume"), "{resp}");
 }
 
 #[test]
@@ -231,6 +249,11 @@ fn http_delay_hang_up_and_stop() {
     let url = server.url();
     drop(server);
     assert!(http::get(&url, "/other", &[]).is_err());
+    // ... and that connection is closed, not left hanging.
+    stream.set_read_timeout(Some(T)).unwrap();
+    let mut rest = Vec::new();
+    let _ = (&stream).read_to_end(&mut rest);
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
 }
 
 #[test]
@@ -510,7 +533,7 @@ fn sso_token_cache_file() {
     eqnice!(
         env.home()
             .join(".aws/sso/cache")
-            .join(format!("{}.json", util::sha1::sha1_hex(b"my-sso")))
+            .join(sso::token_file_name("my-sso"))
             .display(),
         p.display()
     );

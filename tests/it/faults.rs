@@ -4,19 +4,19 @@
 //! in the same run; and a clock that disagrees with STS never makes awsdo hand out or reuse
 //! credentials that are (nearly) dead.
 
-mod util;
+use crate::util;
 
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use util::http::Response;
-use util::sts::{
+use crate::util::http::Response;
+use crate::util::sts::{
     self, Creds, FakeSts, StsCall, expired_token, get_session_token_response, internal_failure,
     throttling,
 };
-use util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
+use crate::util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 
 const KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";

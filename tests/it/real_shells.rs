@@ -3,19 +3,32 @@
 //! call; the linters on the raw and the rendered snippets; and strace proving that an unchanged
 //! prompt starts no process.
 //!
-//! Each test skips (or fails, see `test_tools`) when its shell or tool is missing. Every shell
-//! runs with a cleared environment, `HOME` and XDG directories in a temporary directory and no
-//! rc files, so the user's configuration cannot leak in.
+//! Each test skips (or fails, see `util::require`) when its shell or tool is missing. Every
+//! shell runs with a cleared environment, `HOME` and XDG directories in a temporary directory and
+//! no rc files, so the user's configuration cannot leak in. The real binary in real shells is
+//! `hook.rs`; here the statements and snippets come straight from `awsdo::shell`.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
+use awsdo::shell::{Changes, ShellKind, render};
 use tempfile::TempDir;
 
-use super::test_tools::{TRICKY, skip, tool};
-use super::{Changes, ShellKind, render};
+use crate::util::tmux::Tmux;
+use crate::util::{self, tool};
+
+/// The values every dialect's unit tests check (`src/shell/test_tools.rs`), shared as one file.
+#[path = "../../src/shell/test_tools.rs"]
+mod tricky;
+use tricky::TRICKY;
+
+/// `Changes` for `map`: the one place these tests build it.
+fn changes(map: BTreeMap<String, Option<String>>) -> Changes {
+    Changes::from(map)
+}
 
 // ---------------------------------------------------------------------------------------------
 // Running shells
@@ -28,7 +41,7 @@ fn strict(kind: ShellKind) -> (&'static str, &'static [&'static str]) {
         ShellKind::Zsh => ("zsh", &["--no-rcs", "--no-globalrcs", "-eu", "-c"]),
         ShellKind::Fish => ("fish", &["--no-config", "--private", "-c"]),
         ShellKind::Pwsh | ShellKind::Nu => {
-            unreachable!("PowerShell and nu are not run by these tests (nu: tests/nu.rs)")
+            unreachable!("PowerShell and nu are not run by these tests (nu: nu.rs)")
         }
     }
 }
@@ -86,7 +99,7 @@ fn load(kind: ShellKind, file: &Path) -> String {
 macro_rules! per_shell {
     ($name:ident, $check:ident) => {
         mod $name {
-            use crate::shell::ShellKind;
+            use awsdo::shell::ShellKind;
             #[test]
             fn bash() {
                 super::$check(ShellKind::Bash);
@@ -134,12 +147,12 @@ fn check_round_trip_with(kind: ShellKind, prelude: &str, env: &[(&str, &str)]) {
     let dir = TempDir::new().unwrap();
     let marker = dir.path().join("MARKER");
     let values = values(&marker);
-    let changes = Changes::from_iter(
+    let changes = changes(
         values
             .iter()
             .enumerate()
             .map(|(i, v)| (format!("AWSDO_T{i:02}"), Some(v.clone())))
-            .collect::<Vec<_>>(),
+            .collect(),
     );
     let statements = render(kind.shell(), &changes);
     // One statement per line, whatever the values hold.
@@ -260,12 +273,7 @@ impl Fixture {
         let bin = dir.path().join("my bin's dir");
         fs::create_dir(&bin).unwrap();
         let stub = bin.join("awsdo");
-        fs::write(&stub, STUB).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&stub, fs::Permissions::from_mode(0o755)).unwrap();
-        }
+        util::write_executable(&stub, STUB);
         let hook = dir.path().join("hook");
         fs::write(&hook, kind.shell().hook(&stub)).unwrap();
         let fixture = Fixture { kind, dir, hook };
@@ -287,7 +295,7 @@ impl Fixture {
         );
         map.insert("AWSDO_REFRESH_AT".to_owned(), None);
         map.insert("AWSDO_REFRESH_FILE".to_owned(), None);
-        render(self.kind.shell(), &Changes::from(map))
+        render(self.kind.shell(), &changes(map))
     }
 
     /// Sets what the stub prints for `export`.
@@ -850,36 +858,6 @@ fn check_pass_through(kind: ShellKind) {
 }
 per_shell!(other_arguments_pass_through, check_pass_through);
 
-#[test]
-fn bash_completes_profile_names_after_use() {
-    let Some(fx) = Fixture::new(ShellKind::Bash) else {
-        return;
-    };
-    let out = fx.run(
-        "",
-        "COMP_WORDS=(awsdo use p); COMP_CWORD=2; __awsdo_complete awsdo p use\n\
-         printf '%s\\n' \"${COMPREPLY[@]}\"\ncomplete -p awsdo\n",
-        &[],
-    );
-    assert_ok(&out, "complete");
-    assert_eq!(
-        text(&out.stdout),
-        "prod\ncomplete -F __awsdo_complete awsdo\n"
-    );
-}
-
-#[test]
-fn fish_completes_profile_names_after_use() {
-    let Some(fx) = Fixture::new(ShellKind::Fish) else {
-        return;
-    };
-    let again = load(ShellKind::Fish, &fx.hook);
-    let out = fx.run("", &format!("{again}complete -C 'awsdo use '\n"), &[]);
-    assert_ok(&out, "complete");
-    assert_eq!(text(&out.stdout), "dev\nprod\n");
-    assert_eq!(fx.calls(), ["status --names"]);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Linters on the raw and the rendered snippets
 // ---------------------------------------------------------------------------------------------
@@ -958,100 +936,6 @@ fn fish_snippet_parses_and_is_formatted() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// No process on an unchanged prompt, proven with strace
-// ---------------------------------------------------------------------------------------------
-
-/// Process creations (fork, vfork, clone without CLONE_THREAD, clone3) and execs in a trace.
-fn count_processes(trace: &str) -> usize {
-    trace
-        .lines()
-        .filter(|l| {
-            let call = l.split_whitespace().nth(1).unwrap_or("");
-            (call.starts_with("execve(")
-                || call.starts_with("fork(")
-                || call.starts_with("vfork(")
-                || call.starts_with("clone3(")
-                || call.starts_with("clone("))
-                && !l.contains("CLONE_THREAD")
-                && !l.contains("resumed>")
-        })
-        .count()
-}
-
-/// Runs `body` after installing the hook under strace; the number of processes it created.
-fn traced(fx: &Fixture, strace: &Path, body: &str, env: &[(&str, &str)]) -> usize {
-    let (name, flags) = strict(fx.kind);
-    let shell = tool(name).unwrap();
-    let trace = fx.path().join("trace");
-    let fire = match fx.kind {
-        ShellKind::Bash => {
-            "__t_fire() { local __t_c; for __t_c in \"${PROMPT_COMMAND[@]}\"; do eval \"$__t_c\"; done; }\n"
-        }
-        _ => "__t_fire() { local __t_f; for __t_f in $precmd_functions; do $__t_f; done; }\n",
-    };
-    let script = format!("{fire}{}{body}", load(fx.kind, &fx.hook));
-    let out = clean_command(strace, fx.path())
-        .args([
-            "-f",
-            "-qq",
-            "-e",
-            "trace=execve,clone,clone3,fork,vfork",
-            "-o",
-        ])
-        .arg(&trace)
-        .arg(&shell)
-        .args(flags)
-        .arg(&script)
-        .env("AWSDO_STUB_DIR", fx.path())
-        .envs(env.iter().copied())
-        .output()
-        .expect("spawn strace");
-    assert_ok(&out, "strace");
-    count_processes(&fs::read_to_string(&trace).unwrap())
-}
-
-/// 50 unchanged prompts (same profile, refresh time in the future) create exactly as many
-/// processes as 50 non-prompts: zero attributable to the hook. One changed prompt creates
-/// more, which shows the trace does see the stub.
-fn check_no_process(kind: ShellKind) {
-    let Some(strace) = tool("strace") else { return };
-    let Some(fx) = Fixture::new(kind) else { return };
-    let future = (std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 3600)
-        .to_string();
-    let same = [
-        ("AWS_PROFILE", "dev"),
-        ("AWSDO_PROFILE", "dev"),
-        ("AWSDO_REFRESH_AT", future.as_str()),
-    ];
-    let fifty_fires = "__t_fire\n".repeat(50);
-    let fifty_noops = ":\n".repeat(50);
-    let baseline = traced(&fx, &strace, &fifty_noops, &same);
-    let unchanged = traced(&fx, &strace, &fifty_fires, &same);
-    assert_eq!(unchanged, baseline, "unchanged prompts started processes");
-    assert!(fx.calls().is_empty());
-    let changed = traced(&fx, &strace, "__t_fire\n", &[("AWS_PROFILE", "dev")]);
-    assert!(
-        changed > baseline,
-        "changed {changed} vs baseline {baseline}"
-    );
-    assert_eq!(fx.calls().len(), 1);
-}
-
-#[test]
-fn bash_unchanged_prompt_starts_no_process_strace() {
-    check_no_process(ShellKind::Bash);
-}
-
-#[test]
-fn zsh_unchanged_prompt_starts_no_process_strace() {
-    check_no_process(ShellKind::Zsh);
-}
-
-// ---------------------------------------------------------------------------------------------
 // PowerShell: parsed, not run
 // ---------------------------------------------------------------------------------------------
 
@@ -1066,7 +950,7 @@ fn pwsh_statements_and_snippet_parse() {
     if !tool_dir.join("node_modules/web-tree-sitter").is_dir()
         || !tool_dir.join("node_modules/tree-sitter-pwsh").is_dir()
     {
-        skip("tree-sitter-pwsh");
+        util::skip("tree-sitter-pwsh");
         return;
     }
     let dir = TempDir::new().unwrap();
@@ -1110,72 +994,9 @@ fn pwsh_statements_and_snippet_parse() {
 // Interactive shells in tmux: the real prompt machinery, not a simulated one
 // ---------------------------------------------------------------------------------------------
 
-/// A tmux server on its own socket running one interactive shell; killed on drop.
-struct Tmux {
-    tmux: PathBuf,
-    socket: PathBuf,
-}
-
-impl Tmux {
-    fn cmd(&self) -> Command {
-        let mut cmd = Command::new(&self.tmux);
-        cmd.arg("-S").arg(&self.socket).stdin(Stdio::null());
-        cmd
-    }
-
-    /// Types `line` and Enter.
-    fn send(&self, line: &str) {
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", "t", "-l", line])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let status = self
-            .cmd()
-            .args(["send-keys", "-t", "t", "Enter"])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    fn pane(&self) -> String {
-        text(
-            &self
-                .cmd()
-                .args(["capture-pane", "-p", "-t", "t"])
-                .output()
-                .unwrap()
-                .stdout,
-        )
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd().arg("kill-server").output();
-    }
-}
-
-/// Waits up to 20 s for `file`, then returns its content.
-fn wait_for(file: &Path, tmux: &Tmux) -> String {
-    for _ in 0..200 {
-        if let Ok(content) = fs::read_to_string(file)
-            && content.ends_with('\n')
-        {
-            return content;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    panic!("{} never appeared; pane:\n{}", file.display(), tmux.pane());
-}
-
 /// In a real interactive shell: switching the profile calls the stub once at the next prompt,
 /// further prompts call it zero times, and `$?` reaches the next command line unchanged.
 fn check_interactive(kind: ShellKind) {
-    let Some(tmux_path) = tool("tmux") else {
-        return;
-    };
     let Some(fx) = Fixture::new(kind) else { return };
     let (name, _) = strict(kind);
     let shell = tool(name).unwrap();
@@ -1213,48 +1034,59 @@ fn check_interactive(kind: ShellKind) {
         ),
         ShellKind::Pwsh | ShellKind::Nu => unreachable!(),
     };
-    let tmux = Tmux {
-        tmux: tmux_path,
-        socket: dir.join("tmux.sock"),
+    let mut env: Vec<(String, String)> = clean_command(&shell, dir)
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v?.to_str()?.to_owned())))
+        .collect();
+    env.extend([
+        ("TERM".to_owned(), "xterm".to_owned()),
+        ("ZDOTDIR".to_owned(), dir.to_str().unwrap().to_owned()),
+        (
+            "AWSDO_STUB_DIR".to_owned(),
+            dir.to_str().unwrap().to_owned(),
+        ),
+    ]);
+    let Some(tmux) = Tmux::start(
+        &format!("cd {} && exec {shell_cmd}", q(dir.to_str().unwrap())),
+        &env,
+    ) else {
+        return;
     };
-    let mut start = clean_command(&tmux.tmux, dir);
-    start
-        .arg("-S")
-        .arg(&tmux.socket)
-        .args([
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-s",
-            "t",
-            "-x",
-            "150",
-        ])
-        .args(["-y", "40"])
-        .arg(&shell_cmd)
-        .env("TERM", "xterm")
-        .env("ZDOTDIR", dir)
-        .env("AWSDO_STUB_DIR", dir);
-    assert_ok(&start.output().unwrap(), "tmux new-session");
-
-    tmux.send(&assign(kind, "AWS_PROFILE", "dev").replace('\n', ""));
-    tmux.send("echo \"$AWS_ACCESS_KEY_ID|$AWSDO_PROFILE\" > out1");
-    let key = wait_for(&dir.join("out1"), &tmux);
+    let wait_for = |file: &str| {
+        let file = dir.join(file);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(content) = fs::read_to_string(&file)
+                && content.ends_with('\n')
+            {
+                return content;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} never appeared; pane:\n{}",
+                file.display(),
+                tmux.screen()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    tmux.send_keys(&assign(kind, "AWS_PROFILE", "dev").replace('\n', ""));
+    tmux.send_keys("echo \"$AWS_ACCESS_KEY_ID|$AWSDO_PROFILE\" > out1");
+    let key = wait_for("out1");
     assert!(key.starts_with("AK it's $(touch "), "{key}");
     assert!(key.ends_with("|dev\n"), "{key}");
     for _ in 0..5 {
-        tmux.send("");
+        tmux.send_keys("");
     }
-    tmux.send("false");
+    tmux.send_keys("false");
     let status = match kind {
         ShellKind::Fish => "echo \"st=$status\" > out2",
         _ => "echo \"st=$?\" > out2",
     };
-    tmux.send(status);
-    assert_eq!(wait_for(&dir.join("out2"), &tmux), "st=1\n");
+    tmux.send_keys(status);
+    assert_eq!(wait_for("out2"), "st=1\n");
     let name = kind.shell().name();
-    assert_eq!(fx.calls(), [format!("export {name}")], "{}", tmux.pane());
+    assert_eq!(fx.calls(), [format!("export {name}")], "{}", tmux.screen());
     fx.assert_no_marker();
 }
 per_shell!(interactive_prompt_in_tmux, check_interactive);

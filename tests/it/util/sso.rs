@@ -12,26 +12,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use super::http::{HttpServer, Request, Response};
-use super::sha1::sha1_hex;
 use super::sts::Creds;
 use super::{epoch_millis, iso8601};
+use sha1::{Digest, Sha1};
 
 /// Quotes a string for JSON.
 pub fn json_str(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    serde_json::Value::from(s).to_string()
 }
 
 /// The body of a GetRoleCredentials answer.
@@ -125,7 +112,11 @@ impl FakeSso {
 /// The cache file name for `key`: sha1 hex of the sso_session name, or of the start URL for a
 /// legacy profile without sso_session.
 pub fn token_file_name(key: &str) -> String {
-    format!("{}.json", sha1_hex(key.as_bytes()))
+    let hex: String = Sha1::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("{hex}.json")
 }
 
 /// Writes `HOME/.aws/sso/cache/<sha1(key)>.json` as `aws sso login` does and returns its path.

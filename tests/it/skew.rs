@@ -3,12 +3,12 @@
 //! with STS, learnt from the `Date` header of its answers, never making awsdo reuse cached
 //! credentials that are dead at AWS.
 
-mod util;
+use crate::util;
 
 use std::time::{Duration, SystemTime};
 
-use util::sts::{self, Creds, FakeSts};
-use util::{TestEnv, eqnice, run_ok, stdout};
+use crate::util::sts::{self, Creds, FakeSts};
+use crate::util::{TestEnv, eqnice, run_ok, stdout};
 
 const KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";

@@ -11,7 +11,7 @@
 //!   write through a planted symlink, no delete through a symlinked cache directory;
 //! - entry file names do not depend on the profile name's length.
 
-mod util;
+use crate::util;
 
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -20,9 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::util::sts::FakeSts;
+use crate::util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 use awsdo::cache::{Kind, file_name};
-use util::sts::FakeSts;
-use util::{TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 
 const KEYS: &str = "[base]\naws_access_key_id = AKIAFAKEBASE00000001\n\
                     aws_secret_access_key = fake-secret-base\n";

@@ -3,13 +3,13 @@
 //! no call and asks nothing), `status`, `login`, `--format env|json` (the variables of §5), the
 //! environment the child of `awsdo --` gets, `--help`/`--version`, `-d` forms and `-r`/`-s`.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 
+use crate::util::sts::{self, Creds, FakeSts};
+use crate::util::{TestEnv, eqnice, run_ok, stderr, stdout};
 use serde_json::Value;
-use util::sts::{self, Creds, FakeSts};
-use util::{TestEnv, eqnice, run_ok, stderr, stdout};
 
 const BASE_KEY: &str = "AKIAFAKECMDBASE01";
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";

@@ -2,13 +2,13 @@
 //! definitions (regenerate and diff), each script loads silently in its real shell, and profile
 //! names are completed from the user's config at completion time in bash, zsh and fish.
 
-mod util;
+use crate::util;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use util::tmux::Tmux;
-use util::{TestEnv, eqnice, run_ok, stderr, stdout};
+use crate::util::tmux::Tmux;
+use crate::util::{TestEnv, eqnice, run_ok, stderr, stdout};
 
 /// (file under the repository, `awsdo` arguments that print it). The subcommand man pages are
 /// added by `generated`, from the references in the generated `man/awsdo.1`.

@@ -5,7 +5,7 @@
 //! misses, `--disable-cache`, invalidation on a profile edit, one call for many concurrent
 //! cold runs, `AWSDO_MIN_TTL`, and `awsdo logout`.
 
-mod util;
+use crate::util;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
-use util::moto::Moto;
-use util::{TestEnv, eqnice, run_ok, stdout};
+use crate::util::moto::Moto;
+use crate::util::{TestEnv, eqnice, run_ok, stdout};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/prod-admin";
 const BASE_KEY: &str = "AKIAFAKECACHEBASE01";

@@ -8,13 +8,13 @@
 //! "Could not connect"; awsdo is aimed at a listener the test owns, which must see no
 //! connection. Each row names the botocore code path it mirrors.
 
-mod util;
+use crate::util;
 
 use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::process::Output;
 
-use util::{TestEnv, describe, stderr, stdout};
+use crate::util::{TestEnv, describe, stderr, stdout};
 
 /// Long-lived keys for `[base]`, in the credentials file of every row.
 const KEYS: &str = "[base]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n";

@@ -1,20 +1,17 @@
-//! Test helpers shared by every integration test: `mod util;` in `tests/NAME.rs`.
+//! Test helpers shared by every integration test module (`use crate::util;`), compiled once.
 //!
-//! - `require(tool)`: skip a test when an external tool is missing (unless `AWSDO_TEST_REQUIRE`
-//!   says it must be there).
+//! - `require(tool)`, `tool(tool)`: skip a test when an external tool is missing (unless
+//!   `AWSDO_TEST_REQUIRE` says it must be there).
 //! - `TestEnv`: a private HOME with `~/.aws/config`, `~/.aws/credentials` and a cache dir, and
 //!   `cmd()`, the awsdo binary in a clean environment aimed at them.
 //! - `eqnice!`, `run_ok`, `run_fail`: assertions that show what went wrong.
-//! - `http` (a tiny HTTP/1.1 server and client), `sts` (STS/IAM XML and `FakeSts`), `moto`
+//! - `http` (an HTTP/1.1 server and client on hyper), `sts` (STS/IAM XML and `FakeSts`), `moto`
 //!   (moto_server behind a call-counting proxy), `sso` (a fake SSO portal and token cache),
 //!   `tls` (a private CA, HTTPS stand-ins, a CONNECT proxy), `tmux` (drive a program on a real
 //!   terminal).
-#![allow(dead_code, unused_imports, unused_macros)]
-
 pub mod driver;
 pub mod http;
 pub mod moto;
-pub mod sha1;
 pub mod sso;
 pub mod sts;
 pub mod tls;
@@ -25,22 +22,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-/// The tools a test may `require`.
-pub const TOOLS: &[&str] = &[
-    "moto_server",
-    "aws",
-    "bash",
-    "zsh",
-    "fish",
-    "tmux",
-    "shellcheck",
-    "shfmt",
-    "strace",
-    "direnv",
-    "openssl",
-    "nu",
-];
 
 /// Whether `AWSDO_TEST_REQUIRE` (comma-separated tool names, or `all`) lists `tool`.
 pub fn required_by_env(tool: &str) -> bool {
@@ -117,14 +98,35 @@ pub fn require_with(tool: &str, require_list: &str) -> bool {
     if find_tool(tool).is_some() {
         return true;
     }
+    skip_with(tool, require_list);
+    false
+}
+
+/// `require` and `find_tool` in one: where `tool` is, or `None` after the skip notice.
+#[track_caller]
+pub fn tool(tool: &str) -> Option<PathBuf> {
+    require(tool).then(|| find_tool(tool)).flatten()
+}
+
+/// Reports `tool` as missing when it is not a program on PATH (`tree-sitter-pwsh`, an npm
+/// package): the skip notice, or a panic when `AWSDO_TEST_REQUIRE` lists it.
+#[track_caller]
+pub fn skip(tool: &str) {
+    skip_with(
+        tool,
+        &std::env::var("AWSDO_TEST_REQUIRE").unwrap_or_default(),
+    );
+}
+
+#[track_caller]
+fn skip_with(tool: &str, require_list: &str) {
     if required_by(require_list, tool) {
         panic!(
-            "{tool} not found on PATH, and AWSDO_TEST_REQUIRE={require_list:?} requires it \
+            "{tool} not found, and AWSDO_TEST_REQUIRE={require_list:?} requires it \
              (scripts/install-test-deps installs it)"
         );
     }
     eprintln!("skipping: {tool} not found");
-    false
 }
 
 /// A private world for one test: `ROOT/home` (HOME), `ROOT/home/.aws/{config,credentials}`
@@ -168,10 +170,6 @@ impl TestEnv {
 
     pub fn set_endpoint(&mut self, url: &str) {
         self.endpoint = Some(url.to_string());
-    }
-
-    pub fn endpoint(&self) -> Option<&str> {
-        self.endpoint.as_deref()
     }
 
     /// Adds a variable to the environment of every `cmd()` (e.g. `AWS_REGION`,
@@ -218,6 +216,15 @@ impl TestEnv {
         let p = self.root().join(rel);
         fs::create_dir_all(p.parent().unwrap()).unwrap();
         fs::write(&p, text).unwrap();
+        p
+    }
+
+    /// Writes `ROOT/rel` as an executable (0755) and returns its path. A child process writes
+    /// it, so this process never holds a write descriptor to it (see `copy_executable`).
+    pub fn write_script(&self, rel: &str, text: &str) -> PathBuf {
+        let p = self.root().join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        write_executable(&p, text);
         p
     }
 
@@ -323,6 +330,28 @@ fn describe_cmd(cmd: &Command) -> String {
         s.push_str(&a.to_string_lossy());
     }
     s
+}
+
+/// Writes `text` to `path` as an executable (0755) through a child process (see
+/// `copy_executable`).
+pub fn write_executable(path: &Path, text: &str) {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "cat > \"$1\" && chmod 755 \"$1\"", "sh"])
+        .arg(path);
+    let out = run_with_input(&mut cmd, text);
+    assert!(
+        out.status.success(),
+        "write {}: {}",
+        path.display(),
+        describe(&out)
+    );
+}
+
+/// Copies the executable `from` to `to` (mode kept) through `cp`, so this process never holds
+/// a write descriptor to it: one held while another test forks would stay open in that child
+/// until its exec, and running `to` would fail with ETXTBSY ("Text file busy").
+pub fn copy_executable(from: &Path, to: &Path) {
+    run_ok(Command::new("cp").arg(from).arg(to));
 }
 
 /// Runs `cmd` (stdin closed unless set) and returns its output; panics, showing stdout and
@@ -444,15 +473,11 @@ pub(crate) use eqnice;
 
 /// `2026-11-28T18:30:00Z` for a time (UTC, whole seconds).
 pub fn iso8601(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).expect("after 1970").as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86400), secs.rem_euclid(86400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    let t = time::OffsetDateTime::from(t);
+    t.format(time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .expect("a time within years 0..=9999")
 }
 
 /// Milliseconds since the epoch.
@@ -460,18 +485,4 @@ pub fn epoch_millis(t: SystemTime) -> u128 {
     t.duration_since(UNIX_EPOCH)
         .expect("after 1970")
         .as_millis()
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }

@@ -5,8 +5,6 @@
 //! tests run real clients (botocore, the AWS CLI v1, the Rust SDK's default chain) through
 //! several session lifetimes. No timing assertions, except bounds on hangs.
 
-mod util;
-
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -15,8 +13,9 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use util::TestEnv;
-use util::sts::{self, Creds, FakeSts, StsCall};
+use crate::util;
+use crate::util::TestEnv;
+use crate::util::sts::{self, Creds, FakeSts, StsCall};
 
 /// The static keys of `[base]`, which assume the roles.
 const BASE_KEY: &str = "AKIAIOSFODNN7EXAMPLE";

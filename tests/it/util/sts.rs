@@ -105,17 +105,6 @@ impl Creds {
         Creds::fake(tag, Duration::from_secs(3600))
     }
 
-    /// Fake credentials that expired a minute ago.
-    pub fn fake_expired(tag: &str) -> Creds {
-        let n = SERIAL.fetch_add(1, Ordering::SeqCst);
-        Creds {
-            access_key_id: format!("ASIAFAKE{}{n}", tag.to_ascii_uppercase()),
-            secret_access_key: format!("fake-secret-{tag}-{n}"),
-            session_token: format!("fake-token-{tag}-{n}"),
-            expiration: iso8601(SystemTime::now() - Duration::from_secs(60)),
-        }
-    }
-
     fn xml(&self) -> String {
         format!(
             "<Credentials><AccessKeyId>{}</AccessKeyId><SecretAccessKey>{}</SecretAccessKey>\
@@ -341,11 +330,6 @@ impl StsCall {
     /// The access key id that signed the call.
     pub fn signing_key_id(&self) -> Option<String> {
         signing_key_id(&self.request)
-    }
-
-    /// The `X-Amz-Security-Token` the call carried (signed with session credentials).
-    pub fn session_token(&self) -> Option<&str> {
-        self.request.header("x-amz-security-token")
     }
 }
 

@@ -6,7 +6,7 @@
 //!   prompt, and all get the same credentials.
 //! - Two profiles never wait for each other's lock.
 
-mod util;
+use crate::util;
 
 use std::collections::HashSet;
 use std::process::{Child, Stdio};
@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::util::sts::{self, Creds, FakeSts, StsCall};
+use crate::util::{TestEnv, eqnice, run_ok, stdout};
 use awsdo::resolve::ProfileEntry;
-use util::sts::{self, Creds, FakeSts, StsCall};
-use util::{TestEnv, eqnice, run_ok, stdout};
 
 const KEYS: &str = "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n\
     [dev]\naws_access_key_id = AKIAFAKEDEV000000001\naws_secret_access_key = fake-secret-dev\n";

@@ -138,11 +138,6 @@ impl Moto {
         self.proxy.url()
     }
 
-    /// moto's own URL: calls made there are not counted.
-    pub fn moto_url(&self) -> String {
-        self.moto_url.clone()
-    }
-
     /// The `Action` of every call through the proxy, in order: `["GetSessionToken", "AssumeRole"]`.
     /// A request without an `Action` is recorded as `METHOD PATH`.
     pub fn calls(&self) -> Vec<String> {
@@ -160,11 +155,6 @@ impl Moto {
     /// Every request the proxy received (headers and body as sent by the client).
     pub fn requests(&self) -> Vec<Request> {
         self.proxy.requests()
-    }
-
-    /// moto's log so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("moto.log")).unwrap_or_default()
     }
 
     /// A query-protocol call straight to moto (not counted). `service` is `iam` or `sts`;
@@ -246,13 +236,6 @@ impl Moto {
     pub fn list_mfa_devices(&self, user: &str) -> Vec<String> {
         let xml = self.iam("ListMFADevices", &[("UserName", user)]);
         super::sts::xml_texts(&xml, "SerialNumber")
-    }
-
-    /// Forgets all of moto's state (users, keys, roles); the call log is kept.
-    pub fn reset(&self) {
-        let resp =
-            http::send(&self.moto_url, "POST", "/moto-api/reset", &[], b"").expect("moto reset");
-        assert_eq!(resp.status, 200, "moto reset: {}", resp.body_str());
     }
 }
 

@@ -6,7 +6,7 @@
 //! rejected (typed at a real terminal through tmux, and with `-c`), no terminal to ask, STS
 //! unreachable or hanging up, AccessDenied, throttling and 5xx (against `FakeSts`).
 
-mod util;
+use crate::util;
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use util::http::Response;
-use util::sts::{self, FakeSts};
-use util::tmux::Tmux;
-use util::{TestEnv, eqnice, run_code, run_fail, stderr, stdout};
+use crate::util::http::Response;
+use crate::util::sts::{self, FakeSts};
+use crate::util::tmux::Tmux;
+use crate::util::{TestEnv, eqnice, run_code, run_fail, stderr, stdout};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/prod-admin";
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";

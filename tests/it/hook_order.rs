@@ -14,7 +14,7 @@
 //! no prompts from a pipe, so its script emits `fish_preexec` and `fish_prompt` around each line
 //! as the reader does.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -22,8 +22,8 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use util::moto::Moto;
-use util::{TestEnv, eqnice};
+use crate::util::moto::Moto;
+use crate::util::{TestEnv, eqnice};
 
 const BASE_KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";

@@ -5,11 +5,9 @@
 //! one-line error naming it; `HTTPS_PROXY` sends the calls through a CONNECT proxy, `NO_PROXY`
 //! exempts hosts. The AWS CLI runs in the same setups and must agree.
 
-mod util;
-
-use util::sts::FakeSts;
-use util::tls::{ConnectProxy, Guarded, Pki, https_stub, moto_tls};
-use util::{CALLER_ARN, TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
+use crate::util::sts::FakeSts;
+use crate::util::tls::{ConnectProxy, Guarded, Pki, https_stub, moto_tls};
+use crate::util::{CALLER_ARN, TestEnv, eqnice, run_fail, run_ok, stderr, stdout};
 
 const KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";

@@ -2,12 +2,11 @@
 //! exactly the variables of DESIGN §5, byte for byte, whatever the values contain, and run
 //! nothing. Values come from a `credential_process`, so no STS is involved.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
-use std::os::unix::fs::PermissionsExt;
 
-use util::{TestEnv, eqnice, run_ok, stdout};
+use crate::util::{TestEnv, eqnice, run_ok, stdout};
 
 /// Values a credential source could hand over, each one a quoting trap.
 const HOSTILE: &[(&str, &str)] = &[
@@ -31,11 +30,10 @@ fn hostile_env() -> TestEnv {
     }
     json.push('}');
     let json_file = env.write_file("creds.json", &json);
-    let script = env.write_file(
+    let script = env.write_script(
         "bin/creds",
         &format!("#!/bin/sh\ncat '{}'\n", json_file.display()),
     );
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     env.write_config(&format!(
         "[profile hostile]\ncredential_process = {}\nregion = eu-west-1\n",
         script.display()

@@ -11,7 +11,7 @@
 //! Each test is generated once per shell (`bash`, `zsh`, `fish` modules). PowerShell cannot run
 //! here; its snippet is parsed in `src/shell/real_shells.rs`.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -20,11 +20,11 @@ use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use util::driver::{aws_vars, calls, dump, phase};
-use util::http::{HttpServer, Response};
-use util::moto::Moto;
-use util::tmux::Tmux;
-use util::{TestEnv, eqnice, sh_quote};
+use crate::util::driver::{aws_vars, calls, dump, phase};
+use crate::util::http::{HttpServer, Response};
+use crate::util::moto::Moto;
+use crate::util::tmux::Tmux;
+use crate::util::{TestEnv, eqnice, sh_quote};
 
 const BASE_KEYS: &str =
     "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret-base\n";
@@ -189,7 +189,7 @@ fn assert_ok(out: &Output, what: &str) {
 fn logged_hook(env: &TestEnv, sh: Sh) -> String {
     let real = util::awsdo_bin();
     let log = env.root().join("calls");
-    let wrapper = env.write_file(
+    let wrapper = env.write_script(
         "bin/awsdo-logged",
         &format!(
             "#!/bin/sh\nprintf '%s\\n' \"$*\" >> {}\nexec {} \"$@\"\n",
@@ -197,11 +197,6 @@ fn logged_hook(env: &TestEnv, sh: Sh) -> String {
             sh_quote(real)
         ),
     );
-    fs::set_permissions(
-        &wrapper,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
     let out = util::run_ok(env.cmd().args(["hook", sh.name()]));
     let hook = util::stdout(&out);
     let quoted_real = sh.quote(real);
@@ -266,14 +261,13 @@ fn with_moto(sh: Sh) -> Option<(Moto, TestEnv)> {
 /// A profile `name` whose `credential_process` prints `json` (no STS involved).
 fn credential_process_profile(env: &TestEnv, name: &str, json: &str, region: &str) -> String {
     let json_file = env.write_file(&format!("creds-{}.json", name.replace('/', "_")), json);
-    let script = env.write_file(
+    let script = env.write_script(
         &format!("bin/creds-{}", name.replace('/', "_")),
         &format!(
             "#!/bin/sh\nexec cat {}\n",
             sh_quote(json_file.to_str().unwrap())
         ),
     );
-    fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     format!(
         "[profile {name}]\ncredential_process = {}\nregion = {region}\n",
         script.display()
@@ -578,9 +572,7 @@ fn check_unchanged_prompt(sh: Sh) {
          __t_phase 2\ntrue > PHASE2\n{fires}true > PHASE3\n"
     );
     // Without strace (and not required) the wrapper's log is the proof.
-    let strace = util::require("strace")
-        .then(|| util::find_tool("strace"))
-        .flatten();
+    let strace = util::tool("strace");
     let trace = env.root().join("trace");
     let prefix: Option<Vec<String>> = strace.map(|s| {
         vec![
@@ -1094,8 +1086,7 @@ fn check_atomic_use(sh: Sh) {
     let Some((moto, env)) = with_moto(sh) else {
         return;
     };
-    let code = env.write_file("bin/mfa-code", "#!/bin/sh\necho 123456\n");
-    fs::set_permissions(&code, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let code = env.write_script("bin/mfa-code", "#!/bin/sh\necho 123456\n");
     env.write_config(&format!(
         "{}{BROKEN_PROFILES}[profile rejected]\nrole_arn = arn:aws:iam::123456789012:role/r\n\
          source_profile = base\nmfa_serial = arn:aws:iam::123456789012:mfa/bob\n\

@@ -6,19 +6,18 @@
 //! evaluated by bash with `AWS_PROFILE=dev`, after the user exported keys and a region of
 //! their own.
 
-mod util;
+use crate::util;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use util::http::{HttpServer, Request, Response};
-use util::moto::Moto;
-use util::tmux::Tmux;
-use util::{TestEnv, eqnice, sh_quote};
+use crate::util::http::{HttpServer, Request, Response};
+use crate::util::moto::Moto;
+use crate::util::tmux::Tmux;
+use crate::util::{TestEnv, eqnice, sh_quote};
 
 /// The user's own long-lived keys, exported in their shell before awsdo.
 const USER_KEY: &str = "AKIAFAKEUSER00000001";
@@ -31,9 +30,7 @@ const MFA_SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 const T: Duration = Duration::from_secs(30);
 
 fn script(env: &TestEnv, name: &str, text: &str) -> PathBuf {
-    let p = env.write_file(&format!("bin/{name}"), text);
-    fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
-    p
+    env.write_script(&format!("bin/{name}"), text)
 }
 
 /// A helper script that writes its environment (`env -0`) to `ROOT/<name>.env`, then does
@@ -744,7 +741,8 @@ fn ctrl_c_at_the_mfa_prompt_in_a_command_substitution_leaves_echo_on() {
     // Ctrl-C ends the whole command line (bash drops the rest of the list), then the prompt.
     tmux.send_raw(&["C-c"]);
     tmux.send_keys("stty -a | tr ' ' '\\n' | grep -x -e echo -e -echo | sed 's/^/mode:/'");
-    assert!(tmux.wait_for("mode:", T), "{}", tmux.screen());
+    // "\nmode:" is stty's answer at the start of a line, not the command line echoed.
+    assert!(tmux.wait_for("\nmode:", T), "{}", tmux.screen());
     let screen = tmux.screen();
     assert!(
         screen.contains("mode:echo") && !screen.contains("mode:-echo"),
