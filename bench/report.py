@@ -170,6 +170,32 @@ if build:
         f"load {b[1]} {b[2]} {b[3]} before, {b[4]} {b[5]} {b[6]} after", "", "recorded", "",
     ))
 
+# 7. The credential endpoint (awsdo --server).
+server = read("server.txt")
+if server:
+    for r in (r for r in server if r[0] == "lat"):
+        n, p50, p99, r50, r99 = int(r[1]), *map(float, r[2:6])
+        rows.append((
+            "7", f"`--server` endpoint, request latency, {n} client(s) at once (p50 / p99)",
+            f"{p50:.0f} / {p99:.0f} µs",
+            f"bare connect + close to the same port: {r50:.0f} / {r99:.0f} µs",
+            f"p99 − connect p99 = {p99 - r99:.0f} µs",
+            "p99 < 1 ms", ok(p99 < 1000),
+        ))
+    for r in (r for r in server if r[0] == "rss"):
+        rows.append((
+            "7", "`--server` helper memory after the load (VmRSS; peak VmHWM)",
+            f"{int(r[1]) / 1024:.1f} MB (peak {int(r[2]) / 1024:.1f} MB)", "", "",
+            "< 10 MB", ok(int(r[2]) < 10 * 1024),
+        ))
+    for r in (r for r in server if r[0] == "renew"):
+        clients, calls, renewals = map(int, r[1:4])
+        rows.append((
+            "7", f"`--server` STS calls per renewal, {clients} clients polling",
+            f"{calls} AssumeRole for {renewals} renewal(s)", "", "",
+            "1 per renewal", ok(renewals > 0 and calls <= renewals + 1),
+        ))
+
 header = ("#", "measurement", "awsdo (median)", "reference (median, same run)", "ratio",
           "goal", "")
 table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]

@@ -42,6 +42,11 @@ pub struct Cli {
     #[arg(long)]
     pub login: bool,
 
+    /// With a command: serve refreshing credentials from a local endpoint instead of putting
+    /// keys in its environment, so it outlives its first session (also AWSDO_SERVER=1).
+    #[arg(long)]
+    pub server: bool,
+
     /// The command to run with the credentials in its environment (after `--`).
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -59,19 +64,27 @@ impl Cli {
     /// # Errors
     /// An `ArgumentConflict` naming the flag.
     pub fn check(&self) -> Result<(), clap::Error> {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
         if self.subcommand.is_none() {
+            if self.server && self.command.is_empty() {
+                return Err(cmd.error(
+                    clap::error::ErrorKind::MissingRequiredArgument,
+                    "--server goes with a command: awsdo --server -- COMMAND",
+                ));
+            }
             return Ok(());
         }
         let stray = if self.format.is_some() {
             "--format"
         } else if self.login {
             "--login"
+        } else if self.server {
+            "--server"
         } else if !self.command.is_empty() {
             "-- COMMAND"
         } else {
             return Ok(());
         };
-        let mut cmd = <Cli as clap::CommandFactory>::command();
         Err(cmd.error(
             clap::error::ErrorKind::ArgumentConflict,
             format!("{stray} only goes with awsdo alone"),
@@ -81,7 +94,7 @@ impl Cli {
 
 /// The flags that choose and shape the credentials; every subcommand that obtains credentials
 /// takes them too.
-#[derive(Debug, Clone, Default, Args)]
+#[derive(Debug, Clone, Default, Args, serde::Serialize, serde::Deserialize)]
 pub struct CredsArgs {
     /// Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"].
     #[arg(short = 'p', long, value_name = "NAME", global = true)]
@@ -254,6 +267,14 @@ pub enum Command {
         #[arg(value_enum)]
         shell: ShellKind,
     },
+    /// The credential endpoint's helper (`--server`), started by awsdo itself: reads its setup
+    /// from stdin and the listening socket from fd 3. Not for users.
+    #[command(
+        hide = true,
+        name = "__serve",
+        after_help = "Example (awsdo starts it for):\n  awsdo --server -- terraform apply"
+    )]
+    Serve,
     /// Print a man page (roff), generated from this help: awsdo's, or a subcommand's.
     #[command(
         hide = true,

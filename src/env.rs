@@ -97,8 +97,10 @@ impl Env {
 
     /// The user's own environment: this one with the hook's state removed and every variable
     /// awsdo exported (per `AWSDO_STATE`) put back as it was before, or unset. Only credential
-    /// and region variables are ever reverted, whatever `AWSDO_STATE` says. An unreadable
-    /// `AWSDO_STATE` reverts nothing (as the hook itself treats it).
+    /// and region variables, and those of the hook's server mode (the endpoint, its token and
+    /// the shared-file paths, `server::shell::SHELL_VARS`), are ever reverted, whatever
+    /// `AWSDO_STATE` says (`hook_state::Record::parse`). An unreadable `AWSDO_STATE` reverts
+    /// nothing (as the hook itself treats it).
     pub fn user(&self) -> Env {
         let mut env = self.clone();
         let state = self.var(crate::hook_state::STATE_VAR);
@@ -208,6 +210,32 @@ mod tests {
         assert_eq!(env.var("AWS_SECRET_ACCESS_KEY"), None);
         assert_eq!(env.var("AWS_PROFILE"), None);
         assert_eq!(env.var("AWS_REGION").as_deref(), Some("us-east-2"));
+    }
+
+    #[test]
+    fn the_user_environment_reverts_the_server_mode_files_and_endpoint() {
+        let env = Env::from_pairs([
+            ("AWS_CONFIG_FILE", "/tmp/awsdo-server-x/config"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:1/x"),
+            ("AWS_CONTAINER_AUTHORIZATION_TOKEN", "t"),
+            (
+                "AWSDO_STATE",
+                r#"{"owned":["AWS_CONFIG_FILE","AWS_SHARED_CREDENTIALS_FILE","AWS_CONTAINER_CREDENTIALS_FULL_URI","AWS_CONTAINER_AUTHORIZATION_TOKEN"],"saved":{"AWS_CONFIG_FILE":"/home/u/.aws/config"}}"#,
+            ),
+        ]);
+        let user = env.user();
+        assert_eq!(
+            user.var("AWS_CONFIG_FILE").as_deref(),
+            Some("/home/u/.aws/config")
+        );
+        for gone in [
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        ] {
+            assert_eq!(user.var(gone), None, "{gone}");
+        }
     }
 
     #[test]

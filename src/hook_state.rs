@@ -56,9 +56,12 @@ impl std::fmt::Debug for Record {
     }
 }
 
-/// Whether awsdo ever sets `name`: the credential and region variables (DESIGN §5).
+/// Whether awsdo ever sets `name`: the credential and region variables (DESIGN §5), and in
+/// the hook's server mode the endpoint, its token and the shared-file paths (DESIGN §9).
 fn is_awsdos(name: &str) -> bool {
-    crate::creds::CREDENTIAL_VARS.contains(&name) || crate::env::REGION_VARS.contains(&name)
+    crate::creds::CREDENTIAL_VARS.contains(&name)
+        || crate::env::REGION_VARS.contains(&name)
+        || crate::server::shell::SHELL_VARS.contains(&name)
 }
 
 impl Record {
@@ -135,7 +138,8 @@ pub struct HookState {
     pub mark_current: Option<bool>,
     /// `AWSDO_STATE`.
     pub record: Record,
-    /// The credential and region variables as the shell holds them now. Never in `Debug`.
+    /// The credential and region variables (and server mode's, `server::shell::SHELL_VARS`)
+    /// as the shell holds them now. Never in `Debug`.
     pub current: Vars,
     /// `AWS_CREDENTIAL_EXPIRATION` (RFC 3339), epoch seconds: when the held credentials end.
     pub held_expiry: Option<i64>,
@@ -169,6 +173,7 @@ impl HookState {
         let current = crate::creds::CREDENTIAL_VARS
             .iter()
             .chain(crate::env::REGION_VARS)
+            .chain(crate::server::shell::SHELL_VARS)
             .filter_map(|k| raw(k).map(|v| ((*k).to_owned(), v)))
             .collect();
         HookState {

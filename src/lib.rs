@@ -23,5 +23,6 @@ pub mod mfa;
 pub mod net;
 pub mod plan;
 pub mod resolve;
+pub mod server;
 pub mod shell;
 pub mod sso;

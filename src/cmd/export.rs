@@ -153,14 +153,25 @@ fn obtain(ctx: &Ctx, shell: ShellKind, profile: &str, may_prompt: bool) -> Resul
         };
         let Prepared { plan, resolver } = ctx.prepare(Some(profile.to_owned()), mode)?;
         let creds = resolver.resolve(&plan)?.credentials;
-        let vars = creds.env_vars(plan.region.as_deref());
+        // Server mode (DESIGN §9): the shell gets an endpoint for this profile, served by a
+        // helper that renews and lives as long as the shell (this process's parent), and
+        // nothing to refresh at its prompts.
+        let server = ctx.var("AWSDO_SERVER").as_deref() == Some("1");
+        let expires = creds.expiration.map(OffsetDateTime::unix_timestamp);
+        let (vars, expires) = if server {
+            let shell_pid = std::os::unix::process::parent_id();
+            let vars = crate::server::shell::start(ctx, &plan, creds, shell_pid)?;
+            (vars, None)
+        } else {
+            (creds.env_vars(plan.region.as_deref()), expires)
+        };
         // What no environment variable can carry is refused here as `awsdo` alone refuses it,
         // rather than cut short by the shell's `eval`.
         let values: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
         crate::shell::check_carriable(shell.shell(), profile, &values)?;
         Ok(Got {
             vars,
-            expires: creds.expiration.map(OffsetDateTime::unix_timestamp),
+            expires,
             min_ttl: i64::try_from(resolver.min_ttl.as_secs()).unwrap_or(i64::MAX),
         })
     };

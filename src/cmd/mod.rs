@@ -45,7 +45,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ctx.args.profile = Some(p.clone());
     }
     match cli.subcommand {
-        None if !cli.command.is_empty() => run::exec(&ctx, &cli.command),
+        None if !cli.command.is_empty() => {
+            let server = cli.server || ctx.var("AWSDO_SERVER").as_deref() == Some("1");
+            run::exec(&ctx, &cli.command, server)
+        }
         None if cli.login => session::console(&ctx, None),
         None => run::print(&ctx, cli.format),
         Some(Command::Hook { shell }) => hook::print(shell),
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Console) => session::console(&ctx, None),
         Some(Command::Completions { shell }) => completions::print(shell),
         Some(Command::Man { subcommand }) => completions::man(subcommand.as_deref()),
+        Some(Command::Serve) => crate::server::serve(),
     }
 }
 

@@ -23,14 +23,20 @@ pub fn obtain(ctx: &Ctx) -> anyhow::Result<(Credentials, Option<String>)> {
 /// variables, with the profile's credentials, and its region when the chain names one (else
 /// the user's own region stays). A shell started this way holds the profile's credentials and
 /// its hook starts clean.
-pub fn exec(ctx: &Ctx, command: &[OsString]) -> anyhow::Result<ExitCode> {
-    let (creds, region) = obtain(ctx)?;
+///
+/// `server` (`--server`, `AWSDO_SERVER=1`): the command gets a credential endpoint instead of
+/// keys (`crate::server`), served by a helper that dies with it.
+pub fn exec(ctx: &Ctx, command: &[OsString], server: bool) -> anyhow::Result<ExitCode> {
+    let env = if server {
+        crate::server::start(ctx)?
+    } else {
+        let (creds, region) = obtain(ctx)?;
+        ctx.user_env()
+            .for_command(creds.env_vars(region.as_deref()))
+    };
     let program = &command[0];
     let mut cmd = Command::new(program);
     cmd.args(&command[1..]);
-    let env = ctx
-        .user_env()
-        .for_command(creds.env_vars(region.as_deref()));
     cmd.env_clear().envs(env.iter());
     crate::coredump::restore_in_child(&mut cmd);
     // exec only returns on failure.

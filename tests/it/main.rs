@@ -25,6 +25,7 @@ mod output;
 mod profiles;
 mod real_shells;
 mod security;
+mod server;
 mod skew;
 mod sso_login;
 mod tls;
