@@ -1,8 +1,10 @@
 //! Trust and proxies for every HTTPS call, as the AWS CLI sets them up, and the body cap.
 
 use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
+use aws_sdk_sts::config::SharedAsyncSleep;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{Provider, TlsContext, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -197,33 +199,134 @@ impl Net {
 
 /// The connector every call goes through: rustls with aws-lc (the SDK's default), the run's
 /// TLS roots and proxy, and the SDK's connector settings (timeouts) and sleep when given.
+/// Its TLS half is built on the first `https://` request (`ByScheme`), so a run that only
+/// dials plain HTTP (an endpoint override on loopback) never loads the system roots.
 pub(super) fn connector(
     tls: TlsContext,
     proxy: ProxyConfig,
     settings: Option<&HttpConnectorSettings>,
     components: Option<&RuntimeComponents>,
-) -> aws_smithy_http_client::Connector {
-    let mut b = aws_smithy_http_client::Connector::builder()
-        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(tls);
-    b.set_connector_settings(settings.cloned());
-    if let Some(c) = components {
-        b.set_sleep_impl(c.sleep_impl());
+) -> ByScheme {
+    ByScheme {
+        tls,
+        proxy,
+        settings: settings.cloned(),
+        sleep: components.and_then(|c| c.sleep_impl()),
+        plain: OnceLock::new(),
+        secure: OnceLock::new(),
     }
-    b.set_proxy_config(Some(proxy));
-    b.build()
+}
+
+/// A connector in two halves, each built on first use: plain HTTP for `http://` URLs when no
+/// proxy is set, and rustls for everything else. Building the rustls half loads the system
+/// roots (rustls-native-certs: ~290 PEM certificates on Debian, a few milliseconds), which a
+/// plain-HTTP run does not need. A proxy sends every URL through the rustls half, as before
+/// (an `https://` proxy needs TLS whatever the URL).
+#[derive(Debug)]
+pub(super) struct ByScheme {
+    tls: TlsContext,
+    proxy: ProxyConfig,
+    settings: Option<HttpConnectorSettings>,
+    sleep: Option<SharedAsyncSleep>,
+    plain: OnceLock<aws_smithy_http_client::Connector>,
+    secure: OnceLock<aws_smithy_http_client::Connector>,
+}
+
+impl ByScheme {
+    /// The half that dials `uri`, built now if this is its first request.
+    fn half(&self, uri: &str) -> &aws_smithy_http_client::Connector {
+        let plain = uri
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+            && self.proxy.is_disabled();
+        if plain {
+            self.plain.get_or_init(|| {
+                let mut b = aws_smithy_http_client::Connector::builder();
+                b.set_connector_settings(self.settings.clone());
+                b.set_sleep_impl(self.sleep.clone());
+                b.build_http()
+            })
+        } else {
+            self.secure.get_or_init(|| {
+                let mut b = aws_smithy_http_client::Connector::builder()
+                    .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+                    .tls_context(self.tls.clone());
+                b.set_connector_settings(self.settings.clone());
+                b.set_sleep_impl(self.sleep.clone());
+                b.set_proxy_config(Some(self.proxy.clone()));
+                b.build()
+            })
+        }
+    }
+}
+
+impl HttpConnector for ByScheme {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        self.half(request.uri()).call(request)
+    }
 }
 
 /// The run's HTTP client, built once so that every SDK client of the run shares it (one TLS
 /// setup, one connection pool), with every response body capped at `MAX_BODY`.
 pub(super) fn https_client(tls: TlsContext, proxy: ProxyConfig) -> SharedHttpClient {
-    let inner = aws_smithy_http_client::Builder::new().build_with_connector_fn(
-        move |settings, components| connector(tls.clone(), proxy.clone(), settings, components),
-    );
-    SharedHttpClient::new(CappedClient(inner))
+    SharedHttpClient::new(RunClient {
+        tls,
+        proxy,
+        connectors: Mutex::new(Vec::new()),
+    })
 }
 
-/// An HTTP client whose connectors cap response bodies (`Capped`).
+/// An HTTP client whose connectors cap response bodies (`Capped`) and build TLS only for an
+/// `https://` URL (`ByScheme`). One connector (one connection pool) per pair of connect and
+/// read timeouts, as the SDK's own hyper client keeps them, so the calls of a chain reuse a
+/// kept-alive connection. Unlike the SDK's client it does not build its connector (and load
+/// the system roots) when an SDK client is configured, only when a call is made.
+#[derive(Debug)]
+pub(super) struct RunClient {
+    tls: TlsContext,
+    proxy: ProxyConfig,
+    /// (connect timeout, read timeout) and the connector made for them; a run has one or two.
+    connectors: Mutex<Vec<(TimeoutKey, SharedHttpConnector)>>,
+}
+
+/// The connector settings a connector depends on: connect and read timeouts.
+type TimeoutKey = (Option<Duration>, Option<Duration>);
+
+impl HttpClient for RunClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        let key = (settings.connect_timeout(), settings.read_timeout());
+        let mut made = self.connectors.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, c)) = made.iter().find(|(k, _)| *k == key) {
+            return c.clone();
+        }
+        let c = SharedHttpConnector::new(Capped(connector(
+            self.tls.clone(),
+            self.proxy.clone(),
+            Some(settings),
+            Some(components),
+        )));
+        made.push((key, c.clone()));
+        c
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        Some(
+            aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata::new(
+                "hyper",
+                Some(std::borrow::Cow::Borrowed("1.x")),
+            ),
+        )
+    }
+}
+
+/// An HTTP client whose connectors cap response bodies (`Capped`): wraps a client given from
+/// outside (`Net::with_http_client`).
 #[derive(Debug)]
 pub(super) struct CappedClient(pub(super) SharedHttpClient);
 

@@ -22,6 +22,7 @@ mod hook_order;
 mod net;
 mod nu;
 mod output;
+mod perf_paths;
 mod profiles;
 mod real_shells;
 mod security;
