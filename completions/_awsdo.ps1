@@ -47,7 +47,6 @@ Register-ArgumentCompleter -Native -CommandName 'awsdo' -ScriptBlock {
             [CompletionResult]::new('credential-process', 'credential-process', [CompletionResultType]::ParameterValue, 'Print Version 1 JSON for `credential_process = awsdo credential-process -p NAME`')
             [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'Open (or print) an AWS console sign-in URL for the profile''s credentials')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a completion script (profile names are completed from your config)')
-            [CompletionResult]::new('__serve', '__serve', [CompletionResultType]::ParameterValue, 'The credential endpoint''s helper (`--server`), started by awsdo itself: reads its setup from stdin and the listening socket from fd 3. Not for users')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (roff), generated from this help: awsdo''s, or a subcommand''s')
             [CompletionResult]::new('use', 'use', [CompletionResultType]::ParameterValue, 'Switch this shell''s profile now (a shell function installed by the hook)')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Get fresh credentials now (asking for MFA if needed, signing in to IAM Identity Center for an SSO profile) and cache them')
@@ -167,24 +166,6 @@ Register-ArgumentCompleter -Native -CommandName 'awsdo' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
-        'awsdo;__serve' {
-            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Assume this role (overrides the profile''s role_arn)')
-            [CompletionResult]::new('--role-arn', '--role-arn', [CompletionResultType]::ParameterName, 'Assume this role (overrides the profile''s role_arn)')
-            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Session length: 1h, 90m, 1h30m, 3600 or 3600s')
-            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Session length: 1h, 90m, 1h30m, 3600 or 3600s')
-            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'MFA device ARN (overrides mfa_serial and discovery)')
-            [CompletionResult]::new('--serial-number', '--serial-number', [CompletionResultType]::ParameterName, 'MFA device ARN (overrides mfa_serial and discovery)')
-            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'MFA code, for scripts and pipes where no terminal can be asked')
-            [CompletionResult]::new('--token-code', '--token-code', [CompletionResultType]::ParameterName, 'MFA code, for scripts and pipes where no terminal can be asked')
-            [CompletionResult]::new('-p', '-p', [CompletionResultType]::ParameterName, 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]')
-            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]')
-            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Profile whose credentials are used to assume the role (overrides source_profile)')
-            [CompletionResult]::new('--source-profile', '--source-profile', [CompletionResultType]::ParameterName, 'Profile whose credentials are used to assume the role (overrides source_profile)')
-            [CompletionResult]::new('--disable-cache', '--disable-cache', [CompletionResultType]::ParameterName, 'Neither read nor write the cache')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
-            break
-        }
         'awsdo;man' {
             [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Assume this role (overrides the profile''s role_arn)')
             [CompletionResult]::new('--role-arn', '--role-arn', [CompletionResultType]::ParameterName, 'Assume this role (overrides the profile''s role_arn)')
@@ -286,7 +267,6 @@ Register-ArgumentCompleter -Native -CommandName 'awsdo' -ScriptBlock {
             [CompletionResult]::new('credential-process', 'credential-process', [CompletionResultType]::ParameterValue, 'Print Version 1 JSON for `credential_process = awsdo credential-process -p NAME`')
             [CompletionResult]::new('console', 'console', [CompletionResultType]::ParameterValue, 'Open (or print) an AWS console sign-in URL for the profile''s credentials')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a completion script (profile names are completed from your config)')
-            [CompletionResult]::new('__serve', '__serve', [CompletionResultType]::ParameterValue, 'The credential endpoint''s helper (`--server`), started by awsdo itself: reads its setup from stdin and the listening socket from fd 3. Not for users')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print a man page (roff), generated from this help: awsdo''s, or a subcommand''s')
             [CompletionResult]::new('use', 'use', [CompletionResultType]::ParameterValue, 'Switch this shell''s profile now (a shell function installed by the hook)')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Get fresh credentials now (asking for MFA if needed, signing in to IAM Identity Center for an SSO profile) and cache them')
@@ -311,9 +291,6 @@ Register-ArgumentCompleter -Native -CommandName 'awsdo' -ScriptBlock {
             break
         }
         'awsdo;help;completions' {
-            break
-        }
-        'awsdo;help;__serve' {
             break
         }
         'awsdo;help;man' {

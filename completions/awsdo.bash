@@ -16,9 +16,6 @@ _awsdo() {
             ",$1")
                 cmd="awsdo"
                 ;;
-            awsdo,__serve)
-                cmd="awsdo__subcmd____serve"
-                ;;
             awsdo,completions)
                 cmd="awsdo__subcmd__completions"
                 ;;
@@ -54,9 +51,6 @@ _awsdo() {
                 ;;
             awsdo,use)
                 cmd="awsdo__subcmd__use"
-                ;;
-            awsdo__subcmd__help,__serve)
-                cmd="awsdo__subcmd__help__subcmd____serve"
                 ;;
             awsdo__subcmd__help,completions)
                 cmd="awsdo__subcmd__help__subcmd__completions"
@@ -101,7 +95,7 @@ _awsdo() {
 
     case "${cmd}" in
         awsdo)
-            opts="-r -d -n -c -p -s -h -V --role-arn --duration --serial-number --token-code --disable-cache --format --login --server --profile --source-profile --help --version hook export status credential-process console completions __serve man use login logout explain help"
+            opts="-r -d -n -c -p -s -h -V --role-arn --duration --serial-number --token-code --disable-cache --format --login --server --profile --source-profile --help --version hook export status credential-process console completions man use login logout explain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -141,68 +135,6 @@ _awsdo() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "bash zsh fish pwsh nu env json" -- "${cur}"))
-                    return 0
-                    ;;
-                --profile)
-                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
-                    return 0
-                    ;;
-                -p)
-                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
-                    return 0
-                    ;;
-                --source-profile)
-                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
-                    return 0
-                    ;;
-                -s)
-                    COMPREPLY=($(compgen -W "$(command awsdo status --names 2>/dev/null)" -- "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        awsdo__subcmd____serve)
-            opts="-r -d -n -c -p -s -h --role-arn --duration --serial-number --token-code --disable-cache --profile --source-profile --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --role-arn)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -r)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --duration)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -d)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --serial-number)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --token-code)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --profile)
@@ -543,22 +475,8 @@ _awsdo() {
             return 0
             ;;
         awsdo__subcmd__help)
-            opts="hook export status credential-process console completions __serve man use login logout explain help"
+            opts="hook export status credential-process console completions man use login logout explain help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        awsdo__subcmd__help__subcmd____serve)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

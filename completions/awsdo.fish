@@ -48,11 +48,10 @@ complete -c awsdo -n "__fish_awsdo_needs_command" -a "status" -d 'Every profile 
 complete -c awsdo -n "__fish_awsdo_needs_command" -a "credential-process" -d 'Print Version 1 JSON for `credential_process = awsdo credential-process -p NAME`'
 complete -c awsdo -n "__fish_awsdo_needs_command" -a "console" -d 'Open (or print) an AWS console sign-in URL for the profile\'s credentials'
 complete -c awsdo -n "__fish_awsdo_needs_command" -a "completions" -d 'Print a completion script (profile names are completed from your config)'
-complete -c awsdo -n "__fish_awsdo_needs_command" -a "__serve" -d 'The credential endpoint\'s helper (`--server`), started by awsdo itself: reads its setup from stdin and the listening socket from fd 3. Not for users'
 complete -c awsdo -n "__fish_awsdo_needs_command" -a "man" -d 'Print a man page (roff), generated from this help: awsdo\'s, or a subcommand\'s'
 complete -c awsdo -n "__fish_awsdo_needs_command" -a "use" -d 'Switch this shell\'s profile now (a shell function installed by the hook)'
-complete -c awsdo -n "__fish_awsdo_needs_command" -a "login" -d 'Get fresh credentials now (asking for MFA if needed) and cache them'
-complete -c awsdo -n "__fish_awsdo_needs_command" -a "logout" -d 'Delete cached sessions'
+complete -c awsdo -n "__fish_awsdo_needs_command" -a "login" -d 'Get fresh credentials now (asking for MFA if needed, signing in to IAM Identity Center for an SSO profile) and cache them'
+complete -c awsdo -n "__fish_awsdo_needs_command" -a "logout" -d 'Delete cached sessions (and sign out of IAM Identity Center for an SSO profile)'
 complete -c awsdo -n "__fish_awsdo_needs_command" -a "explain" -d 'How credentials for a profile are obtained; no network, no prompt'
 complete -c awsdo -n "__fish_awsdo_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c awsdo -n "__fish_awsdo_using_subcommand hook" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -107,14 +106,6 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s p -l profile
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c awsdo -n "__fish_awsdo_using_subcommand __serve" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
-complete -c awsdo -n "__fish_awsdo_using_subcommand __serve" -s d -l duration -d 'Session length: 1h, 90m, 1h30m, 3600 or 3600s' -r
-complete -c awsdo -n "__fish_awsdo_using_subcommand __serve" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
-complete -c awsdo -n "__fish_awsdo_using_subcommand __serve" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
-complete -c awsdo -n "__fish_awsdo_using_subcommand __serve" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand __serve" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
-complete -c awsdo -n "__fish_awsdo_using_subcommand __serve" -l disable-cache -d 'Neither read nor write the cache'
-complete -c awsdo -n "__fish_awsdo_using_subcommand __serve" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s d -l duration -d 'Session length: 1h, 90m, 1h30m, 3600 or 3600s' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand man" -s n -l serial-number -d 'MFA device ARN (overrides mfa_serial and discovery)' -r
@@ -138,6 +129,7 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s n -l serial-number
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s c -l token-code -d 'MFA code, for scripts and pipes where no terminal can be asked' -r
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s p -l profile -d 'Profile [default: $AWS_PROFILE, then $AWS_DEFAULT_PROFILE, then "default"]' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s s -l source-profile -d 'Profile whose credentials are used to assume the role (overrides source_profile)' -r -f -a "(command awsdo status --names 2>/dev/null)\t''"
+complete -c awsdo -n "__fish_awsdo_using_subcommand login" -l device-code -d 'SSO: sign in with a device code (a URL and a code to open anywhere) instead of this machine\'s browser; the default over SSH and without a display'
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand login" -s h -l help -d 'Print help'
 complete -c awsdo -n "__fish_awsdo_using_subcommand logout" -s r -l role-arn -d 'Assume this role (overrides the profile\'s role_arn)' -r
@@ -158,19 +150,18 @@ complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s s -l source-prof
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -l json -d 'Print one JSON object (profile, region, steps, cache) instead of text'
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -l disable-cache -d 'Neither read nor write the cache'
 complete -c awsdo -n "__fish_awsdo_using_subcommand explain" -s h -l help -d 'Print help'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "hook" -d 'Print the shell hook for the rc file: credentials then follow AWS_PROFILE'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "export" -d 'The hook\'s worker: print what brings this shell up to date, or nothing'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "status" -d 'Every profile with its kind and the remaining life of its cached session'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "credential-process" -d 'Print Version 1 JSON for `credential_process = awsdo credential-process -p NAME`'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "console" -d 'Open (or print) an AWS console sign-in URL for the profile\'s credentials'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "completions" -d 'Print a completion script (profile names are completed from your config)'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "__serve" -d 'The credential endpoint\'s helper (`--server`), started by awsdo itself: reads its setup from stdin and the listening socket from fd 3. Not for users'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "man" -d 'Print a man page (roff), generated from this help: awsdo\'s, or a subcommand\'s'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "use" -d 'Switch this shell\'s profile now (a shell function installed by the hook)'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "login" -d 'Get fresh credentials now (asking for MFA if needed) and cache them'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "logout" -d 'Delete cached sessions'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "explain" -d 'How credentials for a profile are obtained; no network, no prompt'
-complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions __serve man use login logout explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "hook" -d 'Print the shell hook for the rc file: credentials then follow AWS_PROFILE'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "export" -d 'The hook\'s worker: print what brings this shell up to date, or nothing'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "status" -d 'Every profile with its kind and the remaining life of its cached session'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "credential-process" -d 'Print Version 1 JSON for `credential_process = awsdo credential-process -p NAME`'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "console" -d 'Open (or print) an AWS console sign-in URL for the profile\'s credentials'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "completions" -d 'Print a completion script (profile names are completed from your config)'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "man" -d 'Print a man page (roff), generated from this help: awsdo\'s, or a subcommand\'s'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "use" -d 'Switch this shell\'s profile now (a shell function installed by the hook)'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "login" -d 'Get fresh credentials now (asking for MFA if needed, signing in to IAM Identity Center for an SSO profile) and cache them'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "logout" -d 'Delete cached sessions (and sign out of IAM Identity Center for an SSO profile)'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "explain" -d 'How credentials for a profile are obtained; no network, no prompt'
+complete -c awsdo -n "__fish_awsdo_using_subcommand help; and not __fish_seen_subcommand_from hook export status credential-process console completions man use login logout explain help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c awsdo -n "__fish_awsdo_using_subcommand use login logout explain" -f -a "(command awsdo status --names 2>/dev/null)" -d 'profile'
 complete -c awsdo -s p -l profile -r -f -a "(command awsdo status --names 2>/dev/null)" -d 'profile'
 complete -c awsdo -s s -l source-profile -r -f -a "(command awsdo status --names 2>/dev/null)" -d 'profile'

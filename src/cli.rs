@@ -267,14 +267,6 @@ pub enum Command {
         #[arg(value_enum)]
         shell: ShellKind,
     },
-    /// The credential endpoint's helper (`--server`), started by awsdo itself: reads its setup
-    /// from stdin and the listening socket from fd 3. Not for users.
-    #[command(
-        hide = true,
-        name = "__serve",
-        after_help = "Example (awsdo starts it for):\n  awsdo --server -- terraform apply"
-    )]
-    Serve,
     /// Print a man page (roff), generated from this help: awsdo's, or a subcommand's.
     #[command(
         hide = true,

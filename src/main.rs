@@ -13,6 +13,15 @@ fn main() -> ExitCode {
     // Before any secret is read: no core file, no /proc/PID/mem for others (coredump.rs).
     awsdo::coredump::forbid();
     let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // The credential endpoint's helper (`awsdo __serve`, started by `awsdo --server` with its
+    // setup on stdin and the socket on fd 3) is not a command for users: it is kept out of
+    // clap, so help, completions and man pages never offer it.
+    if argv.get(1).is_some_and(|a| a == awsdo::server::HELPER_ARG) && argv.len() == 2 {
+        return match awsdo::server::serve() {
+            Ok(code) => code,
+            Err(err) => error::report(&err),
+        };
+    }
     let cli = match cli::Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {

@@ -71,7 +71,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Console) => session::console(&ctx, None),
         Some(Command::Completions { shell }) => completions::print(shell),
         Some(Command::Man { subcommand }) => completions::man(subcommand.as_deref()),
-        Some(Command::Serve) => crate::server::serve(),
     }
 }
 

@@ -38,6 +38,10 @@ use crate::creds::CREDENTIAL_VARS;
 use crate::env::Env;
 use crate::plan::{Plan, Step};
 
+/// The helper's argument: `awsdo __serve` (main.rs dispatches it before parsing the command
+/// line, so it is in no help or completion).
+pub const HELPER_ARG: &str = "__serve";
+
 /// Random bytes in the token: 32 (256 bits; DESIGN §9 asks for at least 128).
 pub const TOKEN_BYTES: usize = 32;
 /// Random bytes in the path: 16 (128 bits).
@@ -217,7 +221,7 @@ pub(crate) fn spawn_helper(
         Stdio::inherit()
     };
     let mut cmd = Command::new(exe);
-    cmd.arg("__serve")
+    cmd.arg(HELPER_ARG)
         .env_clear()
         .envs(user.iter())
         .stdin(Stdio::piped())
