@@ -16,7 +16,9 @@ use crate::resolve::{Device, Resolver};
 
 /// Print how `profile`'s credentials are obtained.
 pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Result<ExitCode> {
-    let Prepared { mut plan, resolver } = ctx.prepare(profile, Mode::LOOK)?;
+    let Prepared {
+        mut plan, resolver, ..
+    } = ctx.prepare(profile, Mode::LOOK)?;
     // The cache key is the plan's as the resolver sees it, before discovered devices are shown.
     let cache = cache_state(ctx, &resolver, &plan)?;
     fill_discovered_devices(&resolver, &mut plan);

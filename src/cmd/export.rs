@@ -151,7 +151,7 @@ fn obtain(ctx: &Ctx, shell: ShellKind, profile: &str, may_prompt: bool) -> Resul
             budget: Some(budget),
             force: false,
         };
-        let Prepared { plan, resolver } = ctx.prepare(Some(profile.to_owned()), mode)?;
+        let Prepared { plan, resolver, .. } = ctx.prepare(Some(profile.to_owned()), mode)?;
         let creds = resolver.resolve(&plan)?.credentials;
         // Server mode (DESIGN §9): the shell gets an endpoint for this profile, served by a
         // helper that renews and lives as long as the shell (this process's parent), and

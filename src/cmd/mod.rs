@@ -226,7 +226,11 @@ impl Ctx {
         let name = self.profile_name(positional);
         let plan = self.plan(&profiles, &name)?;
         let resolver = self.resolver(Some((&profiles, &plan)), mode)?;
-        Ok(Prepared { plan, resolver })
+        Ok(Prepared {
+            profiles,
+            plan,
+            resolver,
+        })
     }
 
     /// The road to its end: the profile's credentials (from the cache when fresh, else
@@ -330,8 +334,9 @@ impl Mode {
     };
 }
 
-/// A profile on the road: its plan, and a resolver for it.
+/// A profile on the road: the files it was planned from, its plan, and a resolver for it.
 pub struct Prepared<'c> {
+    pub profiles: ProfileSet,
     pub plan: Plan,
     pub resolver: Resolver<'c>,
 }

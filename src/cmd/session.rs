@@ -19,7 +19,7 @@ use crate::resolve::{MfaSessionOwners, ProfileEntry};
 /// Identity Center first for an SSO profile: with a device code when `device_code`) and cache
 /// them.
 pub fn login(ctx: &Ctx, profile: Option<String>, device_code: bool) -> anyhow::Result<ExitCode> {
-    let Prepared { plan, resolver } = ctx.prepare(profile, Mode::LOGIN)?;
+    let Prepared { plan, resolver, .. } = ctx.prepare(profile, Mode::LOGIN)?;
     if let Some(sso) = crate::sso::session::Session::from_plan(&plan, &ctx.profiles()?) {
         sso_sign_in(ctx, &resolver, &sso, device_code)?;
     }
@@ -138,7 +138,7 @@ pub fn logout(ctx: &Ctx, profile: Option<String>, all: bool) -> anyhow::Result<E
         }
     }
     // And those the current config leads to (entries of earlier versions record no owners).
-    if let Ok(Prepared { plan, resolver }) = ctx.prepare(Some(name.clone()), Mode::LOOK) {
+    if let Ok(Prepared { plan, resolver, .. }) = ctx.prepare(Some(name.clone()), Mode::LOOK) {
         for session in resolver.mfa_session_names(&plan) {
             removed |= cache.remove(Kind::MfaSession, &session)?;
         }
@@ -212,7 +212,7 @@ fn credential_process_json(ctx: &Ctx) -> anyhow::Result<serde_json::Value> {
 /// The AWS console sign-in for the profile's credentials: a browser when there is one, else
 /// the URL on stdout.
 pub fn console(ctx: &Ctx, _profile: Option<String>) -> anyhow::Result<ExitCode> {
-    let Prepared { plan, resolver } = ctx.prepare(None, Mode::COMMAND)?;
+    let Prepared { plan, resolver, .. } = ctx.prepare(None, Mode::COMMAND)?;
     let name = &plan.profile;
     let duration = ctx.overrides()?.duration;
     let (creds, session_duration) = match console::federation_source(&plan) {

@@ -32,9 +32,9 @@ use anyhow::Context;
 pub use daemon::serve;
 use daemon::{LISTENER_FD, Setup};
 
-use crate::cmd::{Ctx, Mode};
+use crate::cmd::{Ctx, Mode, Prepared};
 use crate::config::ProfileSet;
-use crate::creds::CREDENTIAL_VARS;
+use crate::creds::{CREDENTIAL_VARS, Credentials};
 use crate::env::Env;
 use crate::plan::{Plan, Step};
 
@@ -94,23 +94,19 @@ pub(crate) const EMPTY_FILE: &str = "/dev/null";
 /// keys, or a `credential_process` without `Expiration`: nothing to renew, so nothing to serve),
 /// or when the listener or the helper cannot be started.
 pub fn start(ctx: &Ctx) -> anyhow::Result<Env> {
-    let profiles = ctx.profiles()?;
-    let name = ctx.profile_name(None);
-    let plan = ctx.plan(&profiles, &name)?;
-    let resolver = ctx.resolver(Some((&profiles, &plan)), Mode::COMMAND)?;
+    let Prepared {
+        profiles,
+        plan,
+        resolver,
+    } = ctx.prepare(None, Mode::COMMAND)?;
+    let name = plan.profile.clone();
     let credentials = resolver.resolve(&plan)?.credentials;
-    if credentials.session_token.is_none() || credentials.expiration.is_none() {
-        anyhow::bail!(
-            "could not serve credentials for profile {:?}: they do not expire (long-lived keys, or a credential_process without Expiration), so there is nothing to renew; run without --server",
-            crate::escape::escape(&name)
-        );
-    }
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .context("could not start the credential endpoint: could not listen on 127.0.0.1")?;
-    let port = listener.local_addr()?.port();
-    let token = random_hex(TOKEN_BYTES)?;
-    let path = format!("/{}", random_hex(PATH_BYTES)?);
-    let uri = format!("http://127.0.0.1:{port}{path}");
+    let Endpoint {
+        listener,
+        uri,
+        path,
+        token,
+    } = Endpoint::open(&name, &credentials, "run without --server")?;
     let mut args = ctx.args.clone();
     args.token_code = None;
     let setup = Setup {
@@ -183,6 +179,50 @@ pub fn account_of(plan: &Plan) -> Option<String> {
         _ => return None,
     };
     (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// A listener on 127.0.0.1 at a random port, with the random path and token it will answer.
+pub(crate) struct Endpoint {
+    pub listener: TcpListener,
+    /// `http://127.0.0.1:PORT/PATH`: `AWS_CONTAINER_CREDENTIALS_FULL_URI`.
+    pub uri: String,
+    /// `/` and [`PATH_BYTES`] random bytes in hex.
+    pub path: String,
+    /// [`TOKEN_BYTES`] random bytes in hex: `AWS_CONTAINER_AUTHORIZATION_TOKEN`.
+    pub token: String,
+}
+
+impl Endpoint {
+    /// Open the endpoint for `profile`'s `credentials`.
+    ///
+    /// # Errors
+    /// One line naming the profile, ending with `fix`, when the credentials do not expire
+    /// (long-lived keys, or a `credential_process` without `Expiration`: nothing to renew, so
+    /// nothing to serve); one line when no port or no random bytes can be had.
+    pub(crate) fn open(
+        profile: &str,
+        credentials: &Credentials,
+        fix: &str,
+    ) -> anyhow::Result<Self> {
+        if credentials.session_token.is_none() || credentials.expiration.is_none() {
+            anyhow::bail!(
+                "could not serve credentials for profile {:?}: they do not expire (long-lived keys, or a credential_process without Expiration), so there is nothing to renew; {fix}",
+                crate::escape::escape(profile)
+            );
+        }
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .context("could not start the credential endpoint: could not listen on 127.0.0.1")?;
+        let port = listener.local_addr()?.port();
+        let token = random_hex(TOKEN_BYTES)?;
+        let path = format!("/{}", random_hex(PATH_BYTES)?);
+        let uri = format!("http://127.0.0.1:{port}{path}");
+        Ok(Endpoint {
+            listener,
+            uri,
+            path,
+            token,
+        })
+    }
 }
 
 /// `n` random bytes from the OS (`getrandom`) as lowercase hex.

@@ -14,14 +14,13 @@
 //! settings (region, `ca_bundle`, output, ...), and `/dev/null` as the credentials file.
 
 use std::io::Write;
-use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 use super::daemon::{Setup, Watched};
-use super::{EMPTY_FILE, PATH_BYTES, SETTINGS, TOKEN_BYTES, account_of, random_hex, spawn_helper};
+use super::{EMPTY_FILE, Endpoint, SETTINGS, account_of, random_hex, spawn_helper};
 use crate::cmd::Ctx;
 use crate::config::ProfileSet;
 use crate::creds::Credentials;
@@ -52,17 +51,12 @@ pub fn start(
 ) -> anyhow::Result<Vec<(&'static str, String)>> {
     let name = plan.profile.clone();
     let profiles = ctx.profiles()?;
-    if credentials.session_token.is_none() || credentials.expiration.is_none() {
-        anyhow::bail!(
-            "could not serve credentials for profile {:?}: they do not expire (long-lived keys, or a credential_process without Expiration), so there is nothing to renew; unset AWSDO_SERVER",
-            crate::escape::escape(&name)
-        );
-    }
-    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .context("could not start the credential endpoint: could not listen on 127.0.0.1")?;
-    let port = listener.local_addr()?.port();
-    let token = random_hex(TOKEN_BYTES)?;
-    let path = format!("/{}", random_hex(PATH_BYTES)?);
+    let Endpoint {
+        listener,
+        uri,
+        path,
+        token,
+    } = Endpoint::open(&name, &credentials, "unset AWSDO_SERVER")?;
     let dir = std::env::temp_dir().join(format!("awsdo-server-{}", random_hex(8)?));
     let config = write_private_config(&dir, &profiles, &name, plan.region.as_deref())
         .with_context(|| {
@@ -76,7 +70,7 @@ pub fn start(
     args.profile = Some(name.clone());
     let setup = Setup {
         parent: std::process::id(),
-        path: path.clone(),
+        path,
         token: token.clone(),
         args,
         profile: name,
@@ -90,10 +84,7 @@ pub fn start(
         return Err(e);
     }
     let mut vars = vec![
-        (
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-            format!("http://127.0.0.1:{port}{path}"),
-        ),
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri),
         ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token),
         ("AWS_CONFIG_FILE", config.to_string_lossy().into_owned()),
         ("AWS_SHARED_CREDENTIALS_FILE", EMPTY_FILE.to_owned()),
