@@ -64,12 +64,14 @@ impl Cli {
     /// # Errors
     /// An `ArgumentConflict` naming the flag.
     pub fn check(&self) -> Result<(), clap::Error> {
-        let mut cmd = <Cli as clap::CommandFactory>::command();
+        // The command tree is built only for an error: building it costs as much as the parse.
+        let error =
+            |kind, message: String| <Cli as clap::CommandFactory>::command().error(kind, message);
         if self.subcommand.is_none() {
             if self.server && self.command.is_empty() {
-                return Err(cmd.error(
+                return Err(error(
                     clap::error::ErrorKind::MissingRequiredArgument,
-                    "--server goes with a command: awsdo --server -- COMMAND",
+                    "--server goes with a command: awsdo --server -- COMMAND".to_owned(),
                 ));
             }
             return Ok(());
@@ -85,10 +87,43 @@ impl Cli {
         } else {
             return Ok(());
         };
-        Err(cmd.error(
+        Err(error(
             clap::error::ErrorKind::ArgumentConflict,
             format!("{stray} only goes with awsdo alone"),
         ))
+    }
+
+    /// The command lines the prompt hook runs, recognised without clap: `awsdo export SHELL`
+    /// and `awsdo export SHELL --atomic use|login` (`shell/awsdo.*`), exactly as the hook
+    /// writes them. Anything else is `None` and goes through [`Parser::try_parse_from`].
+    ///
+    /// Building clap's command tree and parsing is about a third of a warm switch's own
+    /// instructions (BENCHMARKS.md, issue 15); for these argument vectors the result is the
+    /// same value clap gives (`tests::the_hooks_command_lines_parse_as_clap_parses_them`).
+    pub fn hook_command_line(argv: &[OsString]) -> Option<Cli> {
+        let words: Vec<&str> = argv
+            .iter()
+            .skip(1)
+            .map(|a| a.to_str())
+            .collect::<Option<_>>()?;
+        let (shell, atomic) = match words.as_slice() {
+            ["export", shell] => (shell, None),
+            ["export", shell, "--atomic", why @ ("use" | "login")] => (shell, Some(*why)),
+            _ => return None,
+        };
+        let shell = ShellKind::from_str(shell, false).ok()?;
+        Some(Cli {
+            creds: CredsArgs::default(),
+            format: None,
+            login: false,
+            server: false,
+            command: Vec::new(),
+            subcommand: Some(Command::Export {
+                shell,
+                force: false,
+                atomic: atomic.map(str::to_owned),
+            }),
+        })
     }
 }
 
@@ -276,4 +311,59 @@ pub enum Command {
         /// The subcommand whose page to print (default: the page for awsdo itself).
         subcommand: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<OsString> {
+        std::iter::once("awsdo")
+            .chain(words.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    #[test]
+    fn the_hooks_command_lines_parse_as_clap_parses_them() {
+        let mut names = Vec::new();
+        for kind in ShellKind::value_variants() {
+            let value = kind.to_possible_value().unwrap();
+            names.extend(value.get_name_and_aliases().map(str::to_owned));
+        }
+        assert!(names.len() >= 7, "{names:?}");
+        for name in &names {
+            for tail in [&[][..], &["--atomic", "use"], &["--atomic", "login"]] {
+                let words: Vec<&str> = ["export", name.as_str()]
+                    .iter()
+                    .chain(tail)
+                    .copied()
+                    .collect();
+                let fast = Cli::hook_command_line(&argv(&words))
+                    .unwrap_or_else(|| panic!("{words:?} is a hook command line"));
+                let clap = Cli::try_parse_from(argv(&words)).unwrap();
+                assert_eq!(format!("{fast:?}"), format!("{clap:?}"), "{words:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_other_command_line_goes_through_clap() {
+        for words in [
+            &["export"][..],
+            &["export", "bogus"],
+            &["export", "BASH"],
+            &["export", "bash", "--force"],
+            &["export", "bash", "--atomic"],
+            &["export", "bash", "--atomic", "other"],
+            &["export", "bash", "-p", "prod"],
+            &["-p", "prod", "export", "bash"],
+            &["export", "bash", "extra"],
+            &["export", "--help"],
+            &["use", "prod"],
+            &[],
+        ] {
+            assert!(Cli::hook_command_line(&argv(words)).is_none(), "{words:?}");
+        }
+    }
 }

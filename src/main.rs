@@ -22,7 +22,12 @@ fn main() -> ExitCode {
             Err(err) => error::report(&err),
         };
     }
-    let cli = match cli::Cli::try_parse_from(&argv) {
+    // The prompt hook's own command lines skip clap (a third of a warm switch's instructions).
+    let parsed = match cli::Cli::hook_command_line(&argv) {
+        Some(cli) => Ok(cli),
+        None => cli::Cli::try_parse_from(&argv),
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
             let _ = e.print();
