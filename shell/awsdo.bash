@@ -19,6 +19,9 @@
 
 # The awsdo binary, filled in by `awsdo hook bash`.
 __awsdo_exe='@AWSDO_EXE@'
+# The same binary's worker for `export`: awsdo-export beside it when installed (a warm
+# switch without the network code), else awsdo itself.
+__awsdo_export_exe='@AWSDO_EXPORT_EXE@'
 
 # ---------------------------------------------------------------------------
 # Running the binary
@@ -44,7 +47,7 @@ __awsdo_held() {
 # Returns the binary's status, or eval's when the binary succeeded.
 __awsdo_apply() {
   local __awsdo_out __awsdo_rc=0 __awsdo_eval_rc=0
-  __awsdo_out=$(\command "${__awsdo_exe}" "$@") || __awsdo_rc=$?
+  __awsdo_out=$(\command "${__awsdo_export_exe}" "$@") || __awsdo_rc=$?
   if [[ -n ${__awsdo_out} ]]; then
     __awsdo_held builtin eval "${__awsdo_out}" || __awsdo_eval_rc=$?
   fi
@@ -126,7 +129,7 @@ __awsdo_switch() {
     \builtin printf 'awsdo: could not switch profile: AWS_PROFILE is read-only in this shell\n' >&2
     return 1
   fi
-  __awsdo_out=$(AWS_PROFILE="${1}" \command "${__awsdo_exe}" export bash --atomic "${2}") || return
+  __awsdo_out=$(AWS_PROFILE="${1}" \command "${__awsdo_export_exe}" export bash --atomic "${2}") || return
   __awsdo_held __awsdo_commit "${1}" "${__awsdo_out}"
 }
 

@@ -20,6 +20,9 @@
 
 # The awsdo binary, filled in by `awsdo hook fish`.
 set -g __awsdo_exe '@AWSDO_EXE@'
+# The same binary's worker for `export`: awsdo-export beside it when installed (a warm
+# switch without the network code), else awsdo itself.
+set -g __awsdo_export_exe '@AWSDO_EXPORT_EXE@'
 
 # ---------------------------------------------------------------------------
 # Running the binary
@@ -34,7 +37,7 @@ set -g __awsdo_exe '@AWSDO_EXE@'
 # calling function, so `awsdo use prod 2>/dev/null` would not silence the binary.
 function __awsdo_apply --description 'awsdo: run the binary and source its output'
     set -l __awsdo_out
-    command $__awsdo_exe $argv | read -z __awsdo_out
+    command $__awsdo_export_exe $argv | read -z __awsdo_out
     set -l __awsdo_rc $pipestatus[1]
     if test -n "$__awsdo_out"
         function __awsdo_hold_int --on-signal INT
@@ -136,7 +139,7 @@ function __awsdo_switch --no-scope-shadowing
     # `NAME=value command` sets a block-local AWS_PROFILE, which fires the --on-variable
     # handler: __awsdo_busy keeps it from switching the shell behind this function's back.
     set -g __awsdo_busy 1
-    AWS_PROFILE=$argv[1] command $__awsdo_exe export fish --atomic $argv[2] | read -z __awsdo_out
+    AWS_PROFILE=$argv[1] command $__awsdo_export_exe export fish --atomic $argv[2] | read -z __awsdo_out
     set -l __awsdo_rc $pipestatus[1]
     set -e -g __awsdo_busy
     if test $__awsdo_rc -ne 0

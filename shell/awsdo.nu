@@ -19,6 +19,9 @@
 
 # The awsdo binary, filled in by `awsdo hook nu`.
 const __awsdo_exe = '@AWSDO_EXE@'
+# The same binary's worker for `export`: awsdo-export beside it when installed (a warm
+# switch without the network code), else awsdo itself.
+const __awsdo_export_exe = '@AWSDO_EXPORT_EXE@'
 
 # Applies a record printed by `awsdo export nu`; `extra` is merged into its "set" first and
 # `drop` added to its "hide". The record is parsed whole before anything changes, so a
@@ -57,7 +60,7 @@ def --env __awsdo_hook [] {
   if not (__awsdo_due) {
     return
   }
-  let r = (run-external $__awsdo_exe 'export' 'nu' | complete)
+  let r = (run-external $__awsdo_export_exe 'export' 'nu' | complete)
   if ($r.stderr | is-not-empty) {
     print --stderr --no-newline $r.stderr
   }
@@ -77,7 +80,7 @@ def --env __awsdo_hook [] {
 # and is an error whose message is the binary's one line.
 def --env __awsdo_switch [profile: string, why: string] {
   let r = (with-env {AWS_PROFILE: $profile} {
-    run-external $__awsdo_exe 'export' 'nu' '--atomic' $why | complete
+    run-external $__awsdo_export_exe 'export' 'nu' '--atomic' $why | complete
   })
   if $r.exit_code != 0 or ($r.stdout | is-empty) {
     let msg = ($r.stderr | str trim)

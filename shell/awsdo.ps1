@@ -19,6 +19,9 @@
 
 # The awsdo binary, filled in by `awsdo hook pwsh`.
 $global:__awsdo_exe = '@AWSDO_EXE@'
+# The same binary's worker for `export`: awsdo-export beside it when installed (a warm
+# switch without the network code), else awsdo itself.
+$global:__awsdo_export_exe = '@AWSDO_EXPORT_EXE@'
 
 # ---------------------------------------------------------------------------
 # Running the binary
@@ -28,7 +31,7 @@ $global:__awsdo_exe = '@AWSDO_EXE@'
 # read as input instead of breaking in, so it cannot leave half a credential set behind; the
 # previous Ctrl-C setting comes back afterwards. Sets $global:LASTEXITCODE to the binary's.
 function global:__awsdo_apply {
-    $out = & $global:__awsdo_exe @args
+    $out = & $global:__awsdo_export_exe @args
     $rc = $LASTEXITCODE
     __awsdo_invoke -Code ($out | Out-String)
     $global:LASTEXITCODE = $rc
@@ -80,7 +83,7 @@ function global:__awsdo_switch {
         } else {
             Remove-Item -LiteralPath Env:AWS_PROFILE -ErrorAction SilentlyContinue
         }
-        $out = & $global:__awsdo_exe export pwsh --atomic $Why
+        $out = & $global:__awsdo_export_exe export pwsh --atomic $Why
         $rc = $LASTEXITCODE
     } finally {
         if ($had) {

@@ -19,6 +19,9 @@
 
 # The awsdo binary, filled in by `awsdo hook zsh`.
 typeset -g __awsdo_exe='@AWSDO_EXE@'
+# The same binary's worker for `export`: awsdo-export beside it when installed (a warm
+# switch without the network code), else awsdo itself.
+typeset -g __awsdo_export_exe='@AWSDO_EXPORT_EXE@'
 
 # $EPOCHSECONDS: the clock without a fork.
 zmodload zsh/datetime
@@ -35,7 +38,7 @@ __awsdo_apply() {
   emulate -L zsh
   local __awsdo_out
   integer __awsdo_rc=0 __awsdo_eval_rc=0
-  __awsdo_out=$(command "$__awsdo_exe" "$@") || __awsdo_rc=$?
+  __awsdo_out=$(command "$__awsdo_export_exe" "$@") || __awsdo_rc=$?
   if [[ -n $__awsdo_out ]]; then
     trap '' INT
     eval "$__awsdo_out" || __awsdo_eval_rc=$?
@@ -91,7 +94,7 @@ __awsdo_switch() {
     print -ru2 -- 'awsdo: could not switch profile: AWS_PROFILE is read-only in this shell'
     return 1
   fi
-  __awsdo_out=$(AWS_PROFILE=$1 command "$__awsdo_exe" export zsh --atomic "$2") || return
+  __awsdo_out=$(AWS_PROFILE=$1 command "$__awsdo_export_exe" export zsh --atomic "$2") || return
   trap '' INT
   if [[ -n $1 ]]; then
     export AWS_PROFILE="$1" || return

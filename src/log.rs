@@ -5,7 +5,8 @@
 
 use std::sync::OnceLock;
 
-fn enabled() -> bool {
+/// Whether `AWSDO_LOG=debug` is set (read once per process).
+pub fn enabled() -> bool {
     static ON: OnceLock<bool> = OnceLock::new();
     *ON.get_or_init(|| {
         std::env::var("AWSDO_LOG")

@@ -53,11 +53,43 @@ pub fn run(
     force: bool,
     atomic: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
+    let obtain = |profile: &str, may_prompt| Some(obtain(ctx, shell, profile, may_prompt));
+    run_with(ctx, shell, force, atomic, obtain)
+        .unwrap_or_else(|| Err(anyhow::anyhow!("could not export: no credentials obtained")))
+}
+
+/// [`run`] for the prompt hook's small binary (`src/bin/awsdo-export.rs`): the same decisions
+/// and output, but credentials only from a fresh cache entry ([`obtain_cached`]). `None` when
+/// that is not enough (nothing cached, a renewal, MFA, SSO, server mode, any error): nothing
+/// was printed, and the full `awsdo` must run the same command line.
+pub fn run_cached(
+    ctx: &Ctx,
+    shell: ShellKind,
+    force: bool,
+    atomic: Option<&str>,
+) -> Option<anyhow::Result<ExitCode>> {
+    let obtain = |profile: &str, _may_prompt| obtain_cached(ctx, shell, profile);
+    run_with(ctx, shell, force, atomic, obtain)
+}
+
+/// The prompt hook's worker with `obtain` as the way to credentials: `None` from `obtain`
+/// stops before anything is printed and is returned as `None`.
+fn run_with(
+    ctx: &Ctx,
+    shell: ShellKind,
+    force: bool,
+    atomic: Option<&str>,
+    obtain: impl FnOnce(&str, bool) -> Option<Result<Got, Failure>>,
+) -> Option<anyhow::Result<ExitCode>> {
     let atomic = match atomic {
         None => None,
         Some("use") => Some(Atomic::Use),
         Some("login") => Some(Atomic::Login),
-        Some(other) => anyhow::bail!("could not export: unknown --atomic value {other:?}"),
+        Some(other) => {
+            return Some(Err(anyhow::anyhow!(
+                "could not export: unknown --atomic value {other:?}"
+            )));
+        }
     };
     let now = OffsetDateTime::now_utc().unix_timestamp();
     // fish's refresh mark is a file the cache makes and checks (same checks as its entries,
@@ -70,25 +102,28 @@ pub fn run(
         atomic,
     };
     let decision = decide(&state, &wanted, now);
-    let got = decision
-        .needs()
-        .map(|(profile, may_prompt)| obtain(ctx, shell, profile, may_prompt));
+    let got = match decision.needs() {
+        Some((profile, may_prompt)) => Some(obtain(profile, may_prompt)?),
+        None => None,
+    };
     let expires = got.as_ref().and_then(|g| g.as_ref().ok()?.expires);
     let out = outcome(&state, &wanted, &decision, got, now);
     let text = out
         .changes
         .map(|changes| render_with_mark(shell, changes, out.mark, cache.as_ref()))
         .unwrap_or_default();
-    super::print_stdout(text)?;
+    if let Err(err) = super::print_stdout(text) {
+        return Some(Err(err));
+    }
     if out.announce
         && let Some(profile) = &wanted.profile
     {
         eprintln!("awsdo: {}", using_line(profile, expires, now));
     }
-    match out.error {
+    Some(match out.error {
         Some(message) => Err(anyhow::Error::msg(message)),
         None => Ok(ExitCode::SUCCESS),
-    }
+    })
 }
 
 /// The hook's state in this shell; for fish, the cache tells whether the refresh mark is
@@ -179,4 +214,40 @@ fn obtain(ctx: &Ctx, shell: ShellKind, profile: &str, may_prompt: bool) -> Resul
         message: format!("{err:#}"),
         mfa_needed: err.is::<MfaNeeded>(),
     })
+}
+
+/// Credentials for `profile` from a fresh cache entry, as [`obtain`] would serve them without
+/// fetching; `None` for everything else, which the full `awsdo` then does (and reports): no
+/// cache, no fresh entry for the plan, server mode, a variable or file it would refuse, or
+/// credentials `shell` cannot carry. Checks in the same order as [`obtain`] and
+/// [`Ctx::resolver`], so an input the full binary reports as an error is never served here.
+fn obtain_cached(ctx: &Ctx, shell: ShellKind, profile: &str) -> Option<Result<Got, Failure>> {
+    if ctx.var("AWSDO_SERVER").as_deref() == Some("1") || crate::log::enabled() {
+        return None;
+    }
+    for var in ["AWSDO_HOOK_TIMEOUT", crate::helper::TIMEOUT_VAR] {
+        if let Some(v) = ctx.var_nonempty(var) {
+            parse_duration(&v).ok()?;
+        }
+    }
+    // The cache first: `profiles()` remembers its file-mode warning there, so the full binary
+    // does not print it a second time after a hand-over.
+    let cache = ctx.cache().ok()??;
+    let profiles = ctx.profiles().ok()?;
+    let plan = ctx.plan(&profiles, profile).ok()?;
+    let min_ttl = ctx.min_ttl().ok()?;
+    let entry = crate::resolve::cached_entry(&cache, &plan, &plan.cache_key()).ok()??;
+    if !entry.fresh(min_ttl) {
+        return None;
+    }
+    let creds = entry.credentials;
+    let expires = creds.expiration.map(OffsetDateTime::unix_timestamp);
+    let vars = creds.env_vars(plan.region.as_deref());
+    let values: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
+    crate::shell::check_carriable(shell.shell(), profile, &values).ok()?;
+    Some(Ok(Got {
+        vars,
+        expires,
+        min_ttl: i64::try_from(min_ttl.as_secs()).unwrap_or(i64::MAX),
+    }))
 }

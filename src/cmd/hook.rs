@@ -1,4 +1,5 @@
-//! `awsdo hook SHELL`: print the snippet for the rc file, with this binary's path in it.
+//! `awsdo hook SHELL`: print the snippet for the rc file, with this binary's path in it (and
+//! its `export` worker's, `awsdo-export` when installed beside it).
 
 use std::process::ExitCode;
 
@@ -9,7 +10,7 @@ use crate::shell::ShellKind;
 /// Print the hook for `shell`.
 pub fn print(shell: ShellKind) -> anyhow::Result<ExitCode> {
     let exe = std::env::current_exe().context("could not find the awsdo binary's path")?;
-    let text = shell.shell().hook(&exe);
+    let text = shell.shell().hook(&exe, &crate::shell::export_worker(&exe));
     super::print_stdout(text)?;
     Ok(ExitCode::SUCCESS)
 }

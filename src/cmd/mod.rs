@@ -76,6 +76,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// Write `text` to stdout in one go and flush it: output is complete or absent, never half
 /// (the hook evaluates it). A closed pipe surfaces as an error `main` treats as success.
+/// The prompt hook's small binary (`src/bin/awsdo-export.rs`): `awsdo export SHELL [--atomic
+/// use|login]` served from a fresh cache entry with no network code linked in. `None` for
+/// anything else (another command line, or an export that needs more than the cache): nothing
+/// was printed, and the caller hands the same command line to the full `awsdo`.
+pub fn hook_export(argv: &[std::ffi::OsString]) -> Option<anyhow::Result<ExitCode>> {
+    let cli = Cli::hook_command_line(argv)?;
+    let Some(Command::Export {
+        shell,
+        force,
+        atomic,
+    }) = cli.subcommand
+    else {
+        return None;
+    };
+    let ctx = Ctx::from_process(cli.creds);
+    export::run_cached(&ctx, shell, force, atomic.as_deref())
+}
+
 pub fn print_stdout(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();

@@ -54,6 +54,18 @@ pub struct Resolved {
     pub credentials: Credentials,
 }
 
+/// The cache entry for `plan` when it was made for this plan (same entry version, plan digest
+/// `key` and profile), fresh or not; freshness is [`ProfileEntry::fresh`]. No network, no
+/// lock: what [`Resolver::resolve`] serves without fetching, and all the prompt hook's small
+/// binary (`src/bin/awsdo-export.rs`) reads.
+///
+/// # Errors
+/// An entry the cache refuses to read (see [`Cache::read`]).
+pub fn cached_entry(cache: &Cache, plan: &Plan, key: &str) -> anyhow::Result<Option<ProfileEntry>> {
+    let entry: Option<ProfileEntry> = cache.read(Kind::Profile, &plan.name())?;
+    Ok(entry.filter(|e| e.version == ENTRY_VERSION && e.key == key && e.profile == plan.profile))
+}
+
 impl Resolver<'_> {
     /// The profile's cached entry when it matches the plan, fresh or not. No network.
     pub fn cached(&self, plan: &Plan) -> anyhow::Result<Option<ProfileEntry>> {
@@ -62,12 +74,10 @@ impl Resolver<'_> {
 
     /// As [`Resolver::cached`], with the plan's key computed once by the caller.
     fn cached_under(&self, plan: &Plan, key: &str) -> anyhow::Result<Option<ProfileEntry>> {
-        let Some(cache) = &self.cache else {
-            return Ok(None);
-        };
-        let entry: Option<ProfileEntry> = cache.read(Kind::Profile, &plan.name())?;
-        Ok(entry
-            .filter(|e| e.version == ENTRY_VERSION && e.key == key && e.profile == plan.profile))
+        match &self.cache {
+            Some(cache) => cached_entry(cache, plan, key),
+            None => Ok(None),
+        }
     }
 
     /// The region of the plan's STS calls: the profile's (or the nearest up its chain), else

@@ -32,8 +32,8 @@ impl Shell for Bash {
         for_valid_key(key, || format!("unset -v {key}\n"))
     }
 
-    fn hook(&self, exe: &Path) -> String {
-        fill_hook(self, HOOK, exe)
+    fn hook(&self, exe: &Path, export_exe: &Path) -> String {
+        fill_hook(self, HOOK, exe, export_exe)
     }
 }
 

@@ -74,8 +74,8 @@ impl Shell for Fish {
         for_valid_key(key, || format!("set -e -g {key}; or true\n"))
     }
 
-    fn hook(&self, exe: &Path) -> String {
-        fill_hook(self, HOOK, exe)
+    fn hook(&self, exe: &Path, export_exe: &Path) -> String {
+        fill_hook(self, HOOK, exe, export_exe)
     }
 }
 

@@ -48,8 +48,9 @@ pub trait Shell {
     ///
     /// Same contract on `key` as [`Shell::set`].
     fn unset(&self, key: &str) -> String;
-    /// The hook snippet with the binary path `exe` substituted (quoted).
-    fn hook(&self, exe: &Path) -> String;
+    /// The hook snippet with the binary path `exe` and the path of its `export` worker
+    /// `export_exe` ([`export_worker`]) substituted (quoted).
+    fn hook(&self, exe: &Path, export_exe: &Path) -> String;
     /// The whole of `changes` as one piece of data, for shells that apply a record rather
     /// than evaluate statements (nu); `None` (the default): [`render`] writes statements.
     fn record(&self, _changes: &Changes) -> Option<String> {
@@ -211,10 +212,30 @@ pub(crate) fn for_valid_key(key: &str, statement: impl FnOnce() -> String) -> St
 /// It is itself a single-quoted string, so the raw snippet files parse and lint cleanly.
 pub(crate) const EXE_TOKEN: &str = "'@AWSDO_EXE@'";
 
-/// `template` with its one [`EXE_TOKEN`] replaced by `exe` quoted for `shell`.
-fn fill_hook(shell: &dyn Shell, template: &str, exe: &Path) -> String {
+/// The token for the `export` worker's path, as [`EXE_TOKEN`].
+pub(crate) const EXPORT_EXE_TOKEN: &str = "'@AWSDO_EXPORT_EXE@'";
+
+/// `template` with its one [`EXE_TOKEN`] replaced by `exe` and its one [`EXPORT_EXE_TOKEN`] by
+/// `export_exe`, each quoted for `shell`.
+fn fill_hook(shell: &dyn Shell, template: &str, exe: &Path, export_exe: &Path) -> String {
     let exe = exe.to_string_lossy();
-    template.replacen(EXE_TOKEN, &shell.quote(&exe), 1)
+    let export_exe = export_exe.to_string_lossy();
+    template
+        .replacen(EXE_TOKEN, &shell.quote(&exe), 1)
+        .replacen(EXPORT_EXE_TOKEN, &shell.quote(&export_exe), 1)
+}
+
+/// The binary the hook runs for `awsdo export`: `awsdo-export` in `exe`'s directory when it is
+/// an executable file there (installed with awsdo: `cargo install` puts both in one
+/// directory), else `exe` itself. `awsdo-export` serves warm switches without loading the
+/// network code and hands everything else to the `awsdo` beside it.
+pub fn export_worker(exe: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let worker = exe.with_file_name("awsdo-export");
+    match std::fs::metadata(&worker) {
+        Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => worker,
+        _ => exe.to_path_buf(),
+    }
 }
 
 #[cfg(test)]
@@ -317,14 +338,22 @@ mod tests {
     #[test]
     fn every_snippet_has_the_token_once_and_hook_fills_it() {
         let exe = Path::new("/opt/my tools/it's/awsdo");
+        let worker = Path::new("/opt/my tools/it's/awsdo-export");
         for kind in ShellKind::value_variants() {
             let shell = kind.shell();
-            let raw = shell.hook(Path::new("@AWSDO_EXE@"));
-            // The raw file holds the token once, so the filled hook holds the path once.
+            let raw = shell.hook(Path::new("@AWSDO_EXE@"), Path::new("@AWSDO_EXPORT_EXE@"));
+            // The raw file holds each token once, so the filled hook holds each path once.
             assert_eq!(raw.matches("@AWSDO_EXE@").count(), 1, "{}", shell.name());
-            let hook = shell.hook(exe);
-            assert!(!hook.contains("@AWSDO_EXE@"), "{}", shell.name());
+            assert_eq!(
+                raw.matches("@AWSDO_EXPORT_EXE@").count(),
+                1,
+                "{}",
+                shell.name()
+            );
+            let hook = shell.hook(exe, worker);
+            assert!(!hook.contains("@AWSDO_"), "{}", shell.name());
             assert!(hook.contains(&*shell.quote(&exe.to_string_lossy())));
+            assert!(hook.contains(&*shell.quote(&worker.to_string_lossy())));
         }
     }
 
@@ -335,7 +364,7 @@ mod tests {
         use std::os::unix::ffi::OsStrExt;
         let exe = Path::new(OsStr::from_bytes(b"/tmp/\xffawsdo"));
         for kind in ShellKind::value_variants() {
-            assert!(kind.shell().hook(exe).contains("/tmp/\u{fffd}awsdo"));
+            assert!(kind.shell().hook(exe, exe).contains("/tmp/\u{fffd}awsdo"));
         }
     }
 }

@@ -44,8 +44,8 @@ impl Shell for Nu {
         for_valid_key(key, || format!("hide-env -i {key}\n"))
     }
 
-    fn hook(&self, exe: &Path) -> String {
-        fill_hook(self, HOOK, exe)
+    fn hook(&self, exe: &Path, export_exe: &Path) -> String {
+        fill_hook(self, HOOK, exe, export_exe)
     }
 
     /// One line of JSON: `{"hide":[…],"set":{…}}`, names in order, values as JSON strings

@@ -51,8 +51,8 @@ impl Shell for Pwsh {
         })
     }
 
-    fn hook(&self, exe: &Path) -> String {
-        fill_hook(self, HOOK, exe)
+    fn hook(&self, exe: &Path, export_exe: &Path) -> String {
+        fill_hook(self, HOOK, exe, export_exe)
     }
 }
 

@@ -34,8 +34,8 @@ impl Shell for Zsh {
         Bash.unset(key)
     }
 
-    fn hook(&self, exe: &Path) -> String {
-        fill_hook(self, HOOK, exe)
+    fn hook(&self, exe: &Path, export_exe: &Path) -> String {
+        fill_hook(self, HOOK, exe, export_exe)
     }
 }
 

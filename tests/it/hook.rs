@@ -184,24 +184,12 @@ fn assert_ok(out: &Output, what: &str) {
     assert!(out.status.success(), "{what}\n{}", util::describe(out));
 }
 
-/// The wrapper that logs each call to `ROOT/calls` and execs the real binary, and a file with
-/// the hook for `sh` whose binary is that wrapper. Returns the statement that loads it.
+/// The hook for `sh` with its binaries (awsdo and its `export` worker) replaced by wrappers
+/// that log each call to `ROOT/calls` and exec the real one (`util::log_hook_calls`). Returns
+/// the statement that loads it.
 fn logged_hook(env: &TestEnv, sh: Sh) -> String {
-    let real = util::awsdo_bin();
-    let log = env.root().join("calls");
-    let wrapper = env.write_script(
-        "bin/awsdo-logged",
-        &format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> {}\nexec {} \"$@\"\n",
-            sh_quote(log.to_str().unwrap()),
-            sh_quote(real)
-        ),
-    );
     let out = util::run_ok(env.cmd().args(["hook", sh.name()]));
-    let hook = util::stdout(&out);
-    let quoted_real = sh.quote(real);
-    assert_eq!(hook.matches(&quoted_real).count(), 1, "{hook}");
-    let hook = hook.replace(&quoted_real, &sh.quote(wrapper.to_str().unwrap()));
+    let hook = util::log_hook_calls(env, &util::stdout(&out), |p| sh.quote(p));
     let file = env.write_file(&format!("hook.{}", sh.name()), &hook);
     sh.load(&file)
 }

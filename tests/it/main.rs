@@ -13,6 +13,7 @@ mod commands;
 mod completions;
 mod crash;
 mod ecosystem;
+mod export_worker;
 mod exports;
 mod failures;
 mod faults;

@@ -82,22 +82,12 @@ fn assert_ok(out: &Output, what: &str) {
     assert!(out.status.success(), "{what}\n{}", util::describe(out));
 }
 
-/// `source FILE` for the hook as `awsdo hook nu` prints it, its binary replaced by a wrapper
-/// that logs each call to `ROOT/calls` and execs the real binary.
+/// `source FILE` for the hook as `awsdo hook nu` prints it, its binaries (awsdo and its
+/// `export` worker) replaced by wrappers that log each call to `ROOT/calls` and exec the real
+/// one (`util::log_hook_calls`).
 fn logged_hook(env: &TestEnv) -> String {
-    let real = util::awsdo_bin();
-    let log = env.root().join("calls");
-    let wrapper = env.write_script(
-        "bin/awsdo-logged",
-        &format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> {}\nexec {} \"$@\"\n",
-            sh_quote(log.to_str().unwrap()),
-            sh_quote(real)
-        ),
-    );
     let hook = util::stdout(&util::run_ok(env.cmd().args(["hook", "nu"])));
-    assert_eq!(hook.matches(&q(real)).count(), 1, "{hook}");
-    let hook = hook.replace(&q(real), &q(wrapper.to_str().unwrap()));
+    let hook = util::log_hook_calls(env, &hook, q);
     let file = env.write_file("hook.nu", &hook);
     format!("source {}\n", q(file.to_str().unwrap()))
 }

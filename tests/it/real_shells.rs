@@ -275,7 +275,7 @@ impl Fixture {
         let stub = bin.join("awsdo");
         util::write_executable(&stub, STUB);
         let hook = dir.path().join("hook");
-        fs::write(&hook, kind.shell().hook(&stub)).unwrap();
+        fs::write(&hook, kind.shell().hook(&stub, &stub)).unwrap();
         let fixture = Fixture { kind, dir, hook };
         fixture.canned(&fixture.default_export());
         Some(fixture)
@@ -895,7 +895,8 @@ fn snippet_files(kind: ShellKind, dir: &Path) -> [PathBuf; 2] {
     let raw = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("shell/awsdo.{ext}"));
     let rendered = dir.join(format!("rendered.{ext}"));
     let exe = Path::new("/opt/my tools/it's here/awsdo");
-    fs::write(&rendered, kind.shell().hook(exe)).unwrap();
+    let worker = Path::new("/opt/my tools/it's here/awsdo-export");
+    fs::write(&rendered, kind.shell().hook(exe, worker)).unwrap();
     [raw, rendered]
 }
 
@@ -959,9 +960,10 @@ fn pwsh_statements_and_snippet_parse() {
     let typographic = dir.path().join("typographic.ps1");
     fs::write(
         &typographic,
-        shell.hook(Path::new(
-            "C:\\Tools\\it\u{2019}s \u{2018}x\u{201B}\\awsdo.exe",
-        )),
+        shell.hook(
+            Path::new("C:\\Tools\\it\u{2019}s \u{2018}x\u{201B}\\awsdo.exe"),
+            Path::new("C:\\Tools\\it\u{2019}s \u{2018}x\u{201B}\\awsdo-export.exe"),
+        ),
     )
     .unwrap();
     let mut statements = String::new();

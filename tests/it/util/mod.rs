@@ -314,6 +314,38 @@ pub fn awsdo_bin() -> &'static str {
     env!("CARGO_BIN_EXE_awsdo")
 }
 
+/// The hook's `export` worker built with it (`src/bin/awsdo-export.rs`), beside
+/// [`awsdo_bin`]: `awsdo hook` names it in every snippet.
+pub fn export_worker_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_awsdo-export")
+}
+
+/// `hook` (as `awsdo hook` printed it) with both binaries, awsdo and its `export` worker,
+/// replaced by wrappers named `awsdo-logged` (in `ROOT/bin` and `ROOT/bin/export`) that append
+/// each call's arguments to `ROOT/calls` and exec the real binary. `quote` quotes a path as the
+/// snippet's shell does; each quoted path must occur once.
+pub fn log_hook_calls(env: &TestEnv, hook: &str, quote: impl Fn(&str) -> String) -> String {
+    let log = env.root().join("calls");
+    let mut hook = hook.to_owned();
+    for (real, wrapper) in [
+        (awsdo_bin(), "bin/awsdo-logged"),
+        (export_worker_bin(), "bin/export/awsdo-logged"),
+    ] {
+        let wrapper = env.write_script(
+            wrapper,
+            &format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$*\" >> {}\nexec {} \"$@\"\n",
+                sh_quote(log.to_str().unwrap()),
+                sh_quote(real)
+            ),
+        );
+        let quoted = quote(real);
+        assert_eq!(hook.matches(&quoted).count(), 1, "{real} in {hook}");
+        hook = hook.replace(&quoted, &quote(wrapper.to_str().unwrap()));
+    }
+    hook
+}
+
 /// Formats an `Output` for a failure message.
 pub fn describe(out: &Output) -> String {
     format!(

@@ -1,0 +1,48 @@
+//! awsdo-export: the prompt hook's small worker. The hook runs it for `awsdo export SHELL`
+//! when it sits beside `awsdo` (`awsdo hook` looks); it serves a switch or a renewal whose
+//! credentials are fresh in the cache, and hands every other case, unchanged, to the `awsdo`
+//! beside it (`exec`, same arguments, environment and descriptors).
+//!
+//! Why a second binary: a warm switch costs about as much as starting a process, and most of
+//! awsdo's start-up is the dynamic loader relocating the whole binary, network stack and AWS
+//! SDK included. This one links only the files, the plan, the cache and the shells, so it
+//! starts like a small C program (BENCHMARKS.md, issue 15). Its output is `awsdo export`'s,
+//! byte for byte: the same library code decides and renders (`cmd::hook_export`).
+
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::process::ExitCode;
+
+use awsdo::error;
+
+fn main() -> ExitCode {
+    // Before any secret is read: no core file, no /proc/PID/mem for others (coredump.rs).
+    awsdo::coredump::forbid();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    match awsdo::cmd::hook_export(&argv) {
+        Some(Ok(code)) => code,
+        Some(Err(err)) => error::report(&err),
+        None => hand_over(&argv),
+    }
+}
+
+/// Replace this process with the `awsdo` beside it, given the same arguments. Returns only
+/// when that cannot be done, after one line naming the path.
+fn hand_over(argv: &[OsString]) -> ExitCode {
+    let full = match std::env::current_exe() {
+        Ok(exe) => exe.with_file_name("awsdo"),
+        Err(err) => {
+            eprintln!("awsdo: could not find the awsdo binary beside awsdo-export: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let err = std::process::Command::new(&full)
+        .arg0("awsdo")
+        .args(argv.iter().skip(1))
+        .exec();
+    eprintln!(
+        "awsdo: could not run {}: {err}; awsdo-export needs the awsdo it was installed with beside it",
+        awsdo::escape::escape(&full.display().to_string())
+    );
+    ExitCode::FAILURE
+}

@@ -1,0 +1,207 @@
+//! The prompt hook's small worker, `awsdo-export` (src/bin/awsdo-export.rs; issue 15): it
+//! serves `awsdo export SHELL` from a fresh cache entry with no network code, and hands every
+//! other case, unchanged, to the `awsdo` beside it. Proved here with copies of the binaries in
+//! temp dirs: a worker with no `awsdo` beside it can only have served what it printed itself,
+//! and one that hands over prints what `awsdo` prints. Every real-shell hook test
+//! (`hook.rs`, `nu.rs`) runs through it too, since `awsdo hook` names it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::util::sts::FakeSts;
+use crate::util::{self, TestEnv, eqnice, run_ok, stderr, stdout};
+
+const KEYS: &str = "[base]\naws_access_key_id = AKIAFAKEBASE00000001\n\
+                    aws_secret_access_key = fake-secret-base\n";
+const CONFIG: &str = "[profile base]\n\
+    [profile dev]\nrole_arn = arn:aws:iam::123456789012:role/dev\nsource_profile = base\n\
+    region = eu-west-1\n\
+    [profile prod]\nrole_arn = arn:aws:iam::123456789012:role/prod\nsource_profile = base\n";
+
+/// What a case is called, the arguments, and the variables added to the environment.
+type Case<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+
+fn setup(fake: &FakeSts) -> TestEnv {
+    let env = TestEnv::with_endpoint(&fake.url());
+    env.write_config(CONFIG);
+    env.write_credentials(KEYS);
+    env
+}
+
+/// `ROOT/NAME/` holding copies of the binaries named in `which` (`awsdo`, `awsdo-export`).
+fn install(env: &TestEnv, name: &str, which: &[&str]) -> PathBuf {
+    let dir = env.root().join(name);
+    fs::create_dir_all(&dir).unwrap();
+    for bin in which {
+        let from = match *bin {
+            "awsdo" => util::awsdo_bin(),
+            _ => util::export_worker_bin(),
+        };
+        util::copy_executable(Path::new(from), &dir.join(bin));
+    }
+    dir
+}
+
+/// `program args…` in the test's clean environment plus `vars`.
+fn run(env: &TestEnv, program: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    let mut cmd: Command = env.command(program);
+    cmd.args(args).envs(vars.iter().copied());
+    cmd.output().unwrap()
+}
+
+fn same(a: &Output, b: &Output, what: &str) {
+    eqnice!(stdout(a), stdout(b), "{what}: stdout");
+    eqnice!(stderr(a), stderr(b), "{what}: stderr");
+    assert_eq!(a.status.code(), b.status.code(), "{what}: status");
+}
+
+#[test]
+fn the_worker_alone_serves_a_warm_switch_exactly_as_awsdo_export_does() {
+    let fake = FakeSts::start_default();
+    let env = setup(&fake);
+    run_ok(env.cmd().args(["-p", "dev", "--", "true"]));
+    eqnice!(1, fake.count("AssumeRole"));
+    let lone = install(&env, "lone", &["awsdo-export"]).join("awsdo-export");
+    let awsdo = Path::new(util::awsdo_bin());
+    let cases: &[Case] = &[
+        ("switch", &["export", "bash"], &[("AWS_PROFILE", "dev")]),
+        ("fish", &["export", "fish"], &[("AWS_PROFILE", "dev")]),
+        ("nu", &["export", "nu"], &[("AWS_PROFILE", "dev")]),
+        ("pwsh", &["export", "pwsh"], &[("AWS_PROFILE", "dev")]),
+        (
+            "use",
+            &["export", "zsh", "--atomic", "use"],
+            &[("AWS_PROFILE", "dev")],
+        ),
+        // Nothing wanted, nothing held: nothing to print.
+        ("nothing", &["export", "bash"], &[]),
+    ];
+    for (what, args, vars) in cases {
+        let worker = run(&env, &lone, args, vars);
+        assert!(
+            worker.status.success(),
+            "{what}\n{}",
+            util::describe(&worker)
+        );
+        same(&worker, &run(&env, awsdo, args, vars), what);
+    }
+    let switched = run(&env, &lone, &["export", "bash"], &[("AWS_PROFILE", "dev")]);
+    assert!(
+        stdout(&switched).contains("export AWS_SESSION_TOKEN="),
+        "{}",
+        stdout(&switched)
+    );
+    // Served from the cache: no call, and no awsdo beside it to have made one.
+    eqnice!(1, fake.count("AssumeRole"));
+}
+
+#[test]
+fn the_worker_hands_everything_else_to_the_awsdo_beside_it() {
+    let fake = FakeSts::start_default();
+    let env = setup(&fake);
+    // Alone, a case it cannot serve is one line naming the awsdo it needs, and no call.
+    let lone = install(&env, "lone", &["awsdo-export"]).join("awsdo-export");
+    let out = run(&env, &lone, &["export", "bash"], &[("AWS_PROFILE", "prod")]);
+    assert_eq!(Some(1), out.status.code());
+    eqnice!("", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("awsdo: could not run ") && err.contains("lone/awsdo"),
+        "{err}"
+    );
+    eqnice!(1, err.lines().count(), "{err}");
+    eqnice!(0, fake.count("AssumeRole"));
+
+    // Beside awsdo: a cache miss is fetched once (by awsdo), then served from the cache.
+    let dir = install(&env, "both", &["awsdo", "awsdo-export"]);
+    let worker = dir.join("awsdo-export");
+    let first = run(
+        &env,
+        &worker,
+        &["export", "bash"],
+        &[("AWS_PROFILE", "prod")],
+    );
+    assert!(first.status.success(), "{}", util::describe(&first));
+    assert!(
+        stdout(&first).contains("export AWS_SESSION_TOKEN="),
+        "{}",
+        stdout(&first)
+    );
+    eqnice!(1, fake.count("AssumeRole"));
+    let awsdo = Path::new(util::awsdo_bin());
+    let vars = [("AWS_PROFILE", "prod")];
+    same(
+        &run(&env, &worker, &["export", "bash"], &vars),
+        &run(&env, awsdo, &["export", "bash"], &vars),
+        "warm after the hand-over",
+    );
+    eqnice!(1, fake.count("AssumeRole"));
+
+    // Errors, other command lines and debug logging: what awsdo prints, byte for byte.
+    let cases: &[Case] = &[
+        (
+            "unknown profile",
+            &["export", "bash"],
+            &[("AWS_PROFILE", "devv")],
+        ),
+        (
+            "bad timeout",
+            &["export", "bash"],
+            &[("AWS_PROFILE", "dev"), ("AWSDO_HOOK_TIMEOUT", "soon")],
+        ),
+        (
+            "bad --atomic",
+            &["export", "bash", "--atomic", "other"],
+            &[],
+        ),
+        ("unknown shell", &["export", "tcsh"], &[]),
+        ("help", &["export", "--help"], &[]),
+        ("version", &["--version"], &[]),
+        (
+            "debug log",
+            &["export", "bash"],
+            &[("AWS_PROFILE", "prod"), ("AWSDO_LOG", "debug")],
+        ),
+    ];
+    for (what, args, vars) in cases {
+        same(
+            &run(&env, &worker, args, vars),
+            &run(&env, awsdo, args, vars),
+            what,
+        );
+    }
+    eqnice!(1, fake.count("AssumeRole"));
+}
+
+#[test]
+fn awsdo_hook_names_the_worker_only_when_it_is_installed_beside_it() {
+    let env = TestEnv::new();
+    let hook = |dir: &Path, shell: &str| {
+        stdout(&run_ok(
+            env.command(dir.join("awsdo")).args(["hook", shell]),
+        ))
+    };
+    let both = install(&env, "both", &["awsdo", "awsdo-export"]);
+    let alone = install(&env, "alone", &["awsdo"]);
+    let both_s = both.to_str().unwrap();
+    let alone_s = alone.to_str().unwrap();
+    for shell in ["bash", "zsh", "fish", "pwsh", "nu"] {
+        let text = hook(&both, shell);
+        assert!(
+            text.contains(&format!("{both_s}/awsdo-export'")),
+            "{shell}: {text}"
+        );
+        let text = hook(&alone, shell);
+        assert!(!text.contains("awsdo-export'"), "{shell}: {text}");
+        assert_eq!(
+            text.matches(&format!("{alone_s}/awsdo'")).count(),
+            2,
+            "{shell}: {text}"
+        );
+    }
+    // A worker that cannot be run is not named.
+    let broken = install(&env, "broken", &["awsdo"]);
+    fs::write(broken.join("awsdo-export"), "not a program").unwrap();
+    assert!(!hook(&broken, "bash").contains("awsdo-export'"));
+}
