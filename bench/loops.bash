@@ -11,8 +11,9 @@
 # (the proxy's call log), AWSDO_CACHE_DIR, HOME.
 #
 # Modes (each prints `NAME MICROSECONDS [STS_CALLS UPSTREAM_MICROSECONDS]` per sample):
-#   switch  profile switch, warm caches: awsdo's hook (`awsdo export bash` + eval), the
-#           process floor `eval "$(/bin/true)"` (issue 15.2's goal is within 1.25x of it),
+#   switch  profile switch, warm caches: awsdo's hook (`awsdo export bash` + eval), the bare
+#           `eval "$(awsdo export bash)"` and the process floor `eval "$(/bin/true)"` (issue
+#           15.2's goal is the former within 1.25x of the latter),
 #           awsume, botocore with the AWS CLI's JSON cache, and bare python3 start for scale
 #   wrap    `awsdo -- true` vs plain `true` (the binary, not the builtin), warm cache
 #   cold    time to credentials with an empty cache: AssumeRole (over HTTP, and over HTTPS
@@ -74,7 +75,17 @@ switch)
     echo "awsdo $((__t - s))"
     check awsdo
 
-    # The floor: the same command substitution and eval around a process that does nothing.
+    # Issue 15.2's pair: `eval "$(awsdo export bash)"` as the hook runs it, and the floor,
+    # the same command substitution and eval around a process that does nothing.
+    reset
+    export AWS_PROFILE=bench-role
+    now
+    s=$__t
+    eval "$("${AWSDO_BIN}" export bash)"
+    now
+    echo "export $((__t - s))"
+    check export
+
     now
     s=$__t
     eval "$("${true_bin}")"
