@@ -214,10 +214,12 @@ if server:
             f"p99 − 403 p99 = {p99 - r99:.0f} µs",
             "p99 < 1 ms", ok(clean and p99 < 1000) if clean else "**wrong answers**",
         ))
+    rounds = [f"{int(r[2]) / 1024:.1f}" for r in server if r[0] == "rssround"]
     for r in (r for r in server if r[0] == "rss"):
         rows.append((
             "7", "`--server` helper memory after the load (VmRSS; peak VmHWM)",
-            f"{int(r[1]) / 1024:.1f} MB (peak {int(r[2]) / 1024:.1f} MB)", "", "",
+            f"{int(r[1]) / 1024:.1f} MB (peak {int(r[2]) / 1024:.1f} MB)",
+            f"after each wrk round: {' / '.join(rounds)} MB" if rounds else "", "",
             "< 10 MB", ok(int(r[2]) < 10 * 1024),
         ))
     for r in (r for r in server if r[0] == "renew"):

@@ -15,6 +15,7 @@ its child. Prints, one per line:
                                                    connections, with the right token (200 and
                                                    credentials) or a wrong one (the helper's
                                                    cheapest answer, a bare 403): the reference
+    rssround N VMRSS_KB THREADS                    the helper's memory after wrk round N
     rss VMRSS_KB VMHWM_KB                          the helper's memory after the load
     renew CLIENTS ASSUMEROLE_CALLS RENEWALS        STS calls while CLIENTS poll for SECONDS
                                                    (RENEWALS: new keys served in that time)
@@ -102,22 +103,29 @@ def wrk(kind, conns, secs):
     print(f"wrk {kind} {conns} {line[4:]}", flush=True)
 
 
-# 50 clients: wrk, rounds of the right and a wrong token alternating.
-for _ in range(wrk_rounds):
+def helper_status():
+    """The helper's /proc status (it is this process's only child)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat[stat.rfind(")") + 2:].split()[1]) == os.getpid():
+            with open(f"/proc/{pid}/status") as f:
+                return dict(line.split(":", 1) for line in f)
+    sys.exit("bench/server.py: no helper process found")
+
+
+# 50 clients: wrk, rounds of the right and a wrong token alternating; the helper's memory
+# after each round, so growth from round to round (a leak) shows apart from a plateau.
+for n in range(wrk_rounds):
     wrk("ok", clients, wrk_seconds)
     wrk("wrong", clients, wrk_seconds)
+    st = helper_status()
+    print(f"rssround {n + 1} {st['VmRSS'].split()[0]} {st['Threads'].strip()}", flush=True)
 
-helper = None
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        continue
-    if int(stat[stat.rfind(")") + 2:].split()[1]) == os.getpid():
-        helper = pid
-with open(f"/proc/{helper}/status") as f:
-    status = dict(line.split(":", 1) for line in f)
+status = helper_status()
 print(f"rss {status['VmRSS'].split()[0]} {status['VmHWM'].split()[0]}")
 
 
