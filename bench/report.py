@@ -150,6 +150,19 @@ for prof, label in (("role", "AssumeRole"), ("chain", "two-role chain"),
         ok(calls == [want] and (own <= 3000 if https else True)),
     ))
 
+# CPU time of the cold path and of status with 1,000 profiles (perf stat task-clock, mean).
+more = {r[0]: float(r[1]) for r in read("cpu-more.txt")}
+if len(more) == 4:
+    rows.append((
+        "4, 9", "CPU time (perf stat task-clock, mean): AssumeRole `--disable-cache`; `awsdo status`",
+        f"HTTP {ms(more['cold-http'])}; HTTPS {ms(more['cold-https'])}; "
+        f"status, 1,000 profiles {ms(more['status-1000'])}",
+        f"status, 4 profiles {ms(more['status-4'])}"
+        + (f"; `true` {ms(cpu['true'])}" if cpu else ""),
+        f"HTTPS − HTTP = {ms(more['cold-https'] - more['cold-http'])}",
+        "(load-independent view)", "",
+    ))
+
 # 5. Concurrency.
 conc = read("conc.txt")
 if conc:
