@@ -10,7 +10,8 @@
 # awsume shell script, the one its `awsume` alias sources), BENCH_DIR (bench/), BENCH_LOG
 # (the proxy's call log), AWSDO_CACHE_DIR, HOME.
 #
-# Modes (each prints `NAME MICROSECONDS [STS_CALLS UPSTREAM_MICROSECONDS]` per sample):
+# Modes (each prints `NAME MICROSECONDS [STS_CALLS UPSTREAM_MICROSECONDS TLS_CALLS]` per
+# sample):
 #   switch  profile switch, warm caches: awsdo's hook (`awsdo export bash` + eval), the bare
 #           `eval "$(awsdo export bash)"` and the process floor `eval "$(/bin/true)"` (issue
 #           15.2's goal is the former within 1.25x of the latter),
@@ -57,10 +58,11 @@ lines() {
   echo "${c// /}"
 }
 
-# STS calls and their upstream microseconds between log lines $1 and $2.
+# STS calls, their upstream microseconds and how many came over TLS, between log lines $1
+# and $2.
 calls() {
-  awk -F'\t' -v a="$1" -v b="$2" 'NR > a && NR <= b { n++; s += $2 }
-    END { printf "%d %d\n", n, s * 1e6 }' "${BENCH_LOG}"
+  awk -F'\t' -v a="$1" -v b="$2" 'NR > a && NR <= b { n++; s += $2; t += ($3 == "https") }
+    END { printf "%d %d %d\n", n, s * 1e6, t }' "${BENCH_LOG}"
 }
 
 case ${mode} in

@@ -4,9 +4,9 @@
     proxy.py LISTEN_PORT UPSTREAM_PORT LOG_FILE [TLS_PORT CERT_FILE KEY_FILE]
 
 Forwards every request to 127.0.0.1:UPSTREAM_PORT and appends one line per request to
-LOG_FILE: `ACTION<TAB>UPSTREAM_SECONDS`, where ACTION is the form's or query's `Action`
-(e.g. AssumeRole) and UPSTREAM_SECONDS the time from sending the request to moto until its
-whole answer was read. The benchmark counts STS calls from this log (independently of what
+LOG_FILE: `ACTION<TAB>UPSTREAM_SECONDS<TAB>SCHEME`, where ACTION is the form's or query's
+`Action` (e.g. AssumeRole), UPSTREAM_SECONDS the time from sending the request to moto until
+its whole answer was read, and SCHEME `http` or `https` (the port the client used). The benchmark counts STS calls from this log (independently of what
 the client says it did) and subtracts the upstream time from a client's wall time to get
 the client's own overhead. Loopback only; ends when killed.
 
@@ -45,6 +45,8 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # TCP_NODELAY on the client's connection
 
+    scheme = "http"
+
     def log_message(self, *args):
         pass
 
@@ -62,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
             conn.close()
         took = time.perf_counter() - started
         with lock, open(LOG, "a") as log:
-            log.write(f"{action_of(self.path, body)}\t{took:.6f}\n")
+            log.write(f"{action_of(self.path, body)}\t{took:.6f}\t{self.scheme}\n")
         head = [f"HTTP/1.1 {resp.status} {resp.reason}"]
         for k, v in resp.getheaders():
             if k.lower() not in ("transfer-encoding", "connection", "content-length"):
@@ -72,6 +74,10 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + data)
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
+
+
+class TlsHandler(Handler):
+    scheme = "https"
 
 
 class Server(ThreadingHTTPServer):
@@ -89,7 +95,7 @@ class TlsServer(Server):
     def finish_request(self, request, client_address):
         request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         with self.context.wrap_socket(request, server_side=True) as tls:
-            self.RequestHandlerClass(tls, client_address, self)
+            TlsHandler(tls, client_address, self)
 
 
 if __name__ == "__main__":

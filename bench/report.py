@@ -129,6 +129,9 @@ for prof, label in (("role", "AssumeRole"), ("chain", "two-role chain"),
     a, b = pick("awsdo"), pick("botocore")
     if not a:
         continue
+    # Every call of an HTTPS row must have come over TLS, none of an HTTP row.
+    scheme_ok = all((int(r[4]) == int(r[2])) == prof.endswith("-https") or int(r[2]) == 0
+                    for r in cold if r[0].endswith(f"-{prof}"))
     want, https = (2 if prof == "chain" else 1), prof.endswith("-https")
     wall = med([w for w, _, _ in a])
     calls = sorted({c for _, c, _ in a})
@@ -147,7 +150,8 @@ for prof, label in (("role", "AssumeRole"), ("chain", "two-role chain"),
         f"botocore/awsdo {x(bwall, wall)}" + (
             f"; own overhead chain − role = {ms(own - own_role)}" if prof == "chain" else ""),
         f"{want} STS call(s)" + ("; own overhead ≤ 3 ms" if https else ""),
-        ok(calls == [want] and (own <= 3000 if https else True)),
+        ok(calls == [want] and (own <= 3000 if https else True)) if scheme_ok
+        else "**calls on the wrong port**",
     ))
 
 # CPU time of the cold path and of status with 1,000 profiles (perf stat task-clock, mean).
