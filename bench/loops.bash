@@ -5,7 +5,8 @@
 #
 #   bash --norc --noprofile bench/loops.bash MODE N
 #
-# The environment comes from scripts/bench: AWSDO_BIN, BENCH_HOOK (awsdo's bash hook, saved
+# The environment comes from scripts/bench: AWSDO_BIN, BENCH_EXPORT_BIN (the hook's `export`
+# worker: awsdo-export beside awsdo, else awsdo), BENCH_HOOK (awsdo's bash hook, saved
 # from `awsdo hook bash`), BENCH_PY (the real python3, not a pyenv shim), BENCH_AWSUME (the
 # awsume shell script, the one its `awsume` alias sources), BENCH_DIR (bench/), BENCH_LOG
 # (the proxy's call log), AWSDO_CACHE_DIR, HOME.
@@ -77,13 +78,14 @@ switch)
     echo "awsdo $((__t - s))"
     check awsdo
 
-    # Issue 15.2's pair: `eval "$(awsdo export bash)"` as the hook runs it, and the floor,
+    # Issue 15.2's pair: `eval "$(awsdo export bash)"` as the hook runs it (through its worker,
+    # awsdo-export, when installed), and the floor,
     # the same command substitution and eval around a process that does nothing.
     reset
     export AWS_PROFILE=bench-role
     now
     s=$__t
-    eval "$("${AWSDO_BIN}" export bash)"
+    eval "$("${BENCH_EXPORT_BIN}" export bash)"
     now
     echo "export $((__t - s))"
     check export

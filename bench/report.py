@@ -95,7 +95,8 @@ if s:
     if "floor" in s:
         ex, fl = med(s["export"]), med(s["floor"])
         rows.append((
-            "2", "warm switch against the process floor: `eval \"$(awsdo export bash)\"`",
+            "2", "warm switch against the process floor: `eval \"$(awsdo export bash)\"`"
+            + (" (run as the hook runs it: `awsdo-export`)" if "export_size" in meta else ""),
             ms(ex), f"`eval \"$(/bin/true)\"` {ms(fl)} (same loop)",
             f"awsdo/floor {ex / fl:.2f}×; awsdo − floor = {ms(ex - fl)}",
             "≤ 1.25× floor", ok(ex <= 1.25 * fl),
@@ -189,7 +190,9 @@ if conc:
 if "bin_size" in meta:
     size = int(meta["bin_size"])
     rows.append((
-        "6", "release binary (stripped)", f"{size / 1e6:.1f} MB", "", "",
+        "6", "release binary (stripped)", f"{size / 1e6:.1f} MB"
+        + (f"; `awsdo-export` {int(meta['export_size']) / 1e6:.1f} MB" if "export_size" in meta else ""),
+        "", "",
         "< 10 MB", ok(size < 10e6),
     ))
 build = read("build.txt")
