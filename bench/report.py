@@ -92,6 +92,15 @@ if s:
         "< 5 ms; ≥ 50× faster than both",
         ok(a < 5000 and aw / a >= 50 and bc / a >= 50),
     ))
+    if "floor" in s:
+        ex, fl = med(s["export"]), med(s["floor"])
+        rows.append((
+            "2", "warm switch against the process floor: `eval \"$(awsdo export bash)\"`"
+            + (" (run as the hook runs it: `awsdo-export`)" if "export_size" in meta else ""),
+            ms(ex), f"`eval \"$(/bin/true)\"` {ms(fl)} (same loop)",
+            f"awsdo/floor {ex / fl:.2f}×; awsdo − floor = {ms(ex - fl)}",
+            "≤ 1.25× floor", ok(ex <= 1.25 * fl),
+        ))
 
 # 3. awsdo -- true.
 s = samples("wrap.txt")
@@ -114,12 +123,17 @@ if cpu:
 
 # 4. Cold path.
 cold = read("cold.txt")
-for prof, label in (("role", "AssumeRole"), ("chain", "two-role chain")):
+for prof, label in (("role", "AssumeRole"), ("chain", "two-role chain"),
+                    ("role-https", "AssumeRole over HTTPS (private CA + system store)")):
     def pick(tool):
         return [(float(r[1]), int(r[2]), float(r[3])) for r in cold if r[0] == f"{tool}-{prof}"]
     a, b = pick("awsdo"), pick("botocore")
     if not a:
         continue
+    # Every call of an HTTPS row must have come over TLS, none of an HTTP row.
+    scheme_ok = all((int(r[4]) == int(r[2])) == prof.endswith("-https") or int(r[2]) == 0
+                    for r in cold if r[0].endswith(f"-{prof}"))
+    want, https = (2 if prof == "chain" else 1), prof.endswith("-https")
     wall = med([w for w, _, _ in a])
     calls = sorted({c for _, c, _ in a})
     up = med([u for _, _, u in a])
@@ -127,14 +141,31 @@ for prof, label in (("role", "AssumeRole"), ("chain", "two-role chain")):
     bwall = med([w for w, _, _ in b])
     bcalls = sorted({c for _, c, _ in b})
     bown = med([w - u for w, _, u in b])
+    if prof == "role":
+        own_role = own
     rows.append((
         "4", f"cold path: {label}, empty cache",
         f"{ms(wall)}; {'/'.join(map(str, calls))} STS call(s); own overhead {ms(own)} "
         f"(+ {ms(up)} in moto)",
         f"botocore {ms(bwall)}; {'/'.join(map(str, bcalls))} STS call(s); own overhead {ms(bown)}",
-        f"botocore/awsdo {x(bwall, wall)}",
-        f"{'1' if prof == 'role' else '2'} STS call(s)",
-        ok(calls == [1 if prof == "role" else 2]),
+        f"botocore/awsdo {x(bwall, wall)}" + (
+            f"; own overhead chain − role = {ms(own - own_role)}" if prof == "chain" else ""),
+        f"{want} STS call(s)" + ("; own overhead ≤ 3 ms" if https else ""),
+        ok(calls == [want] and (own <= 3000 if https else True)) if scheme_ok
+        else "**calls on the wrong port**",
+    ))
+
+# CPU time of the cold path and of status with 1,000 profiles (perf stat task-clock, mean).
+more = {r[0]: float(r[1]) for r in read("cpu-more.txt")}
+if len(more) == 4:
+    rows.append((
+        "4, 9", "CPU time (perf stat task-clock, mean): AssumeRole `--disable-cache`; `awsdo status`",
+        f"HTTP {ms(more['cold-http'])}; HTTPS {ms(more['cold-https'])}; "
+        f"status, 1,000 profiles {ms(more['status-1000'])}",
+        f"status, 4 profiles {ms(more['status-4'])}"
+        + (f"; `true` {ms(cpu['true'])}" if cpu else ""),
+        f"HTTPS − HTTP = {ms(more['cold-https'] - more['cold-http'])}",
+        "(load-independent view)", "",
     ))
 
 # 5. Concurrency.
@@ -159,7 +190,9 @@ if conc:
 if "bin_size" in meta:
     size = int(meta["bin_size"])
     rows.append((
-        "6", "release binary (stripped)", f"{size / 1e6:.1f} MB", "", "",
+        "6", "release binary (stripped)", f"{size / 1e6:.1f} MB"
+        + (f"; `awsdo-export` {int(meta['export_size']) / 1e6:.1f} MB" if "export_size" in meta else ""),
+        "", "",
         "< 10 MB", ok(size < 10e6),
     ))
 build = read("build.txt")
@@ -176,16 +209,37 @@ if server:
     for r in (r for r in server if r[0] == "lat"):
         n, p50, p99, r50, r99 = int(r[1]), *map(float, r[2:6])
         rows.append((
-            "7", f"`--server` endpoint, request latency, {n} client(s) at once (p50 / p99)",
+            "7", f"`--server` endpoint, request latency, {n} client (Python, p50 / p99)",
             f"{p50:.0f} / {p99:.0f} µs",
             f"bare connect + close to the same port: {r50:.0f} / {r99:.0f} µs",
             f"p99 − connect p99 = {p99 - r99:.0f} µs",
             "p99 < 1 ms", ok(p99 < 1000),
         ))
+    wrk = defaultdict(list)
+    for r in (r for r in server if r[0] == "wrk"):
+        wrk[r[1]].append([int(v) for v in r[2:]])
+    if wrk["ok"] and wrk["wrong"]:
+        conns = wrk["ok"][0][0]
+        def stat(kind, i):
+            return med([r[i] for r in wrk[kind]])
+        p50, p99, r50, r99 = stat("ok", 4), stat("ok", 5), stat("wrong", 4), stat("wrong", 5)
+        reqs = sum(r[1] for r in wrk["ok"])
+        # Every right-token answer must be a 200, every wrong-token one a 403, no socket error.
+        clean = all(r[2] == 0 and r[3] == 0 for r in wrk["ok"]) and all(
+            r[2] == r[1] and r[3] == 0 for r in wrk["wrong"])
+        rows.append((
+            "7", f"`--server` endpoint, request latency, {conns} clients (wrk, p50 / p99)",
+            f"{p50:.0f} / {p99:.0f} µs ({reqs:,} requests)",
+            f"wrk with a wrong token (the helper's bare 403): {r50:.0f} / {r99:.0f} µs",
+            f"p99 − 403 p99 = {p99 - r99:.0f} µs",
+            "p99 < 1 ms", ok(clean and p99 < 1000) if clean else "**wrong answers**",
+        ))
+    rounds = [f"{int(r[2]) / 1024:.1f}" for r in server if r[0] == "rssround"]
     for r in (r for r in server if r[0] == "rss"):
         rows.append((
             "7", "`--server` helper memory after the load (VmRSS; peak VmHWM)",
-            f"{int(r[1]) / 1024:.1f} MB (peak {int(r[2]) / 1024:.1f} MB)", "", "",
+            f"{int(r[1]) / 1024:.1f} MB (peak {int(r[2]) / 1024:.1f} MB)",
+            f"after each wrk round: {' / '.join(rounds)} MB" if rounds else "", "",
             "< 10 MB", ok(int(r[2]) < 10 * 1024),
         ))
     for r in (r for r in server if r[0] == "renew"):
@@ -194,6 +248,42 @@ if server:
             "7", f"`--server` STS calls per renewal, {clients} clients polling",
             f"{calls} AssumeRole for {renewals} renewal(s)", "", "",
             "1 per renewal", ok(renewals > 0 and calls <= renewals + 1),
+        ))
+
+# 8. SSO token refresh (CreateToken with the refresh token, then GetRoleCredentials).
+sso = read("sso.txt")
+if sso:
+    def sso_pick(tool):
+        return [(float(r[1]), tuple(int(v) for v in r[2:6])) for r in sso if r[0] == tool]
+    a, b = sso_pick("awsdo"), sso_pick("botocore")
+    # (CreateToken, GetRoleCredentials, refused, STS) per run: exactly (1, 1, 0, 0) each.
+    right = all(c == (1, 1, 0, 0) for _, c in a + b)
+    calls = lambda runs: "/".join(sorted({f"{c[0]}+{c[1]}" for _, c in runs}))
+    wall, bwall = med([w for w, _ in a]), med([w for w, _ in b])
+    rows.append((
+        "8", "SSO token refresh: `awsdo -p PROFILE -- true`, token 10 min from expiry, "
+        "no cached role credentials",
+        f"{ms(wall)}; {calls(a)} calls (CreateToken + GetRoleCredentials)",
+        f"botocore (SSOTokenProvider + SSO provider) {ms(bwall)}; {calls(b)} calls",
+        f"botocore/awsdo {x(bwall, wall)}",
+        "1 + 1 calls per run", ok(True) if right else "**wrong calls: row invalid**",
+    ))
+
+# 9. A 1,000-profile config against the bench's 4-profile one, same loop.
+s = samples("many.txt")
+if s:
+    for key, what, earlier in (
+        ("status", "`awsdo status`", 20),
+        ("complete", "bash completion of `awsdo -p org-05<TAB>` (runs `awsdo status --names`)", 15),
+        ("explain", "`awsdo -p org-0517 explain` (a 4-step chain with MFA)", 7),
+    ):
+        big, small = med(s[f"{key}-1000"]), med(s[f"{key}-4"])
+        rows.append((
+            "9", f"1,000-profile config: {what}", ms(big),
+            (f"`awsdo -p bench-chain explain` (2 steps), the bench's 4-profile config: "
+             if key == "explain" else "same command, the bench's 4-profile config: ") + ms(small),
+            f"1,000/4 profiles {x(big, small)}",
+            f"≤ {earlier} ms (the earlier figure)", ok(big <= earlier * 1000),
         ))
 
 header = ("#", "measurement", "awsdo (median)", "reference (median, same run)", "ratio",

@@ -1,32 +1,46 @@
 #!/usr/bin/env python3
 """The credential endpoint of `awsdo --server`, measured from the command's side (scripts/bench 7).
 
-    awsdo --server -p PROFILE -- python3 bench/server.py PROXY_LOG REQUESTS SECONDS CLIENTS
+    awsdo --server -p PROFILE -- python3 bench/server.py PROXY_LOG REQUESTS SECONDS CLIENTS \
+        WRK_ROUNDS WRK_SECONDS
 
 Run as the command, so it has the endpoint and token in its environment and the helper is
 its child. Prints, one per line:
 
-    lat 1|50 P50_US P99_US REF_P50_US REF_P99_US   request latency with 1 and 50 clients,
-                                                   each against a reference in the same run:
-                                                   a bare connect + close to the same port
+    lat 1 P50_US P99_US REF_P50_US REF_P99_US      request latency with 1 client (this
+                                                   process, Python sockets) against a bare
+                                                   connect + close to the same port
+    wrk ok|wrong CLIENTS REQUESTS NON_2XX ERRORS P50_US P99_US MAX_US
+                                                   one round of wrk (bench/wrk.lua) with CLIENTS
+                                                   connections, with the right token (200 and
+                                                   credentials) or a wrong one (the helper's
+                                                   cheapest answer, a bare 403): the reference
+    rssround N VMRSS_KB THREADS                    the helper's memory after wrk round N
     rss VMRSS_KB VMHWM_KB                          the helper's memory after the load
     renew CLIENTS ASSUMEROLE_CALLS RENEWALS        STS calls while CLIENTS poll for SECONDS
                                                    (RENEWALS: new keys served in that time)
 
-Latencies are what a client sees (connect, send, read the whole answer, close) with Python's
-own cost included, so they are an upper bound on the helper's.
+The 1-client latencies are what a client sees (connect, send, read the whole answer, close)
+with Python's own cost included, so they are an upper bound on the helper's. The 50-client
+rows use wrk, a native load generator (2 threads, event loops), because 50 Python threads on
+2 cores measured themselves; the right- and wrong-token rounds alternate so a burst of load
+hits both. The token reaches wrk through its environment, never its command line. The
+helper closes every connection after its answer (src/server/http.rs), so there is no
+keep-alive to use: wrk reconnects before each request, as an SDK client does here.
 """
 
 import json
 import os
 import socket
 import statistics
+import subprocess
 import sys
 import threading
 import time
 from urllib.parse import urlsplit
 
 log, requests, seconds, clients = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
+wrk_rounds, wrk_seconds = int(sys.argv[5]), int(sys.argv[6])
 url = urlsplit(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
 token = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
 addr = (url.hostname, url.port)
@@ -68,43 +82,50 @@ def pct(v, p):
     return v[min(len(v) - 1, int(len(v) * p / 100))]
 
 
-def parallel(fn, n, per):
-    got, lock = [], threading.Lock()
-
-    def run():
-        mine = timed(fn, per)
-        with lock:
-            got.extend(mine)
-
-    threads = [threading.Thread(target=run) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return got
-
-
 fetch()
-for n in (1, 50):
-    per = max(1, requests // n)
-    # Interleaved in halves, so a burst of load hits both.
-    lat, ref = [], []
-    for _ in range(2):
-        lat += parallel(fetch, n, per // 2 or 1) if n > 1 else timed(fetch, per // 2)
-        ref += parallel(touch, n, per // 2 or 1) if n > 1 else timed(touch, per // 2)
-    print(f"lat {n} {pct(lat, 50):.1f} {pct(lat, 99):.1f} {pct(ref, 50):.1f} {pct(ref, 99):.1f}")
+# 1 client: interleaved in halves, so a burst of load hits both.
+lat, ref = [], []
+for _ in range(2):
+    lat += timed(fetch, requests // 2)
+    ref += timed(touch, requests // 2)
+print(f"lat 1 {pct(lat, 50):.1f} {pct(lat, 99):.1f} {pct(ref, 50):.1f} {pct(ref, 99):.1f}")
 
-helper = None
-for pid in filter(str.isdigit, os.listdir("/proc")):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            stat = f.read()
-    except OSError:
-        continue
-    if int(stat[stat.rfind(")") + 2:].split()[1]) == os.getpid():
-        helper = pid
-with open(f"/proc/{helper}/status") as f:
-    status = dict(line.split(":", 1) for line in f)
+
+def wrk(kind, conns, secs):
+    env = dict(os.environ, BENCH_WRK_PATH=url.path,
+               BENCH_WRK_TOKEN=token if kind == "ok" else "0" * len(token))
+    got = subprocess.run(
+        ["wrk", "-t2", f"-c{conns}", f"-d{secs}s", "--timeout", "10s",
+         "-s", os.path.join(os.path.dirname(os.path.abspath(__file__)), "wrk.lua"),
+         f"http://{url.netloc}/"],
+        env=env, capture_output=True, text=True, timeout=secs + 60, check=True)
+    line = [l for l in got.stdout.splitlines() if l.startswith("wrk ")][-1]
+    print(f"wrk {kind} {conns} {line[4:]}", flush=True)
+
+
+def helper_status():
+    """The helper's /proc status (it is this process's only child)."""
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        if int(stat[stat.rfind(")") + 2:].split()[1]) == os.getpid():
+            with open(f"/proc/{pid}/status") as f:
+                return dict(line.split(":", 1) for line in f)
+    sys.exit("bench/server.py: no helper process found")
+
+
+# 50 clients: wrk, rounds of the right and a wrong token alternating; the helper's memory
+# after each round, so growth from round to round (a leak) shows apart from a plateau.
+for n in range(wrk_rounds):
+    wrk("ok", clients, wrk_seconds)
+    wrk("wrong", clients, wrk_seconds)
+    st = helper_status()
+    print(f"rssround {n + 1} {st['VmRSS'].split()[0]} {st['Threads'].strip()}", flush=True)
+
+status = helper_status()
 print(f"rss {status['VmRSS'].split()[0]} {status['VmHWM'].split()[0]}")
 
 
