@@ -126,6 +126,15 @@ struct Served {
 
 /// The helper's main: returns when the command is gone (exit 0); an error on a broken setup.
 pub fn serve() -> anyhow::Result<std::process::ExitCode> {
+    // glibc gives each thread that allocates its own malloc arena (up to 8 per core), and
+    // keeps their pages: after a burst of 50 clients the helper held ~10 MB for the rest of
+    // its life (BENCHMARKS.md, row 7). Answers are small and come from memory, so one arena
+    // shared by every connection thread is enough.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a parameter of the allocator; no thread has been started yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
     let mut text = Vec::new();
     std::io::stdin()
         .take(MAX_SETUP)
