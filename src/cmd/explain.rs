@@ -17,12 +17,14 @@ use crate::resolve::{Device, Resolver};
 /// Print how `profile`'s credentials are obtained.
 pub fn explain(ctx: &Ctx, profile: Option<String>, as_json: bool) -> anyhow::Result<ExitCode> {
     let Prepared {
-        mut plan, resolver, ..
+        profiles,
+        mut plan,
+        resolver,
     } = ctx.prepare(profile, Mode::LOOK)?;
     // The cache key is the plan's as the resolver sees it, before discovered devices are shown.
     let cache = cache_state(ctx, &resolver, &plan)?;
     fill_discovered_devices(&resolver, &mut plan);
-    let sso = crate::sso::session::Session::from_plan(&plan, &ctx.profiles()?);
+    let sso = crate::sso::session::Session::from_plan(&plan, &profiles);
     let text = if as_json {
         let mut value = json!({
             "profile": plan.profile,

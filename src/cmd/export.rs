@@ -186,7 +186,11 @@ fn obtain(ctx: &Ctx, shell: ShellKind, profile: &str, may_prompt: bool) -> Resul
             budget: Some(budget),
             force: false,
         };
-        let Prepared { plan, resolver, .. } = ctx.prepare(Some(profile.to_owned()), mode)?;
+        let Prepared {
+            profiles,
+            plan,
+            resolver,
+        } = ctx.prepare(Some(profile.to_owned()), mode)?;
         let creds = resolver.resolve(&plan)?.credentials;
         // Server mode (DESIGN §9): the shell gets an endpoint for this profile, served by a
         // helper that renews and lives as long as the shell (this process's parent), and
@@ -195,7 +199,7 @@ fn obtain(ctx: &Ctx, shell: ShellKind, profile: &str, may_prompt: bool) -> Resul
         let expires = creds.expiration.map(OffsetDateTime::unix_timestamp);
         let (vars, expires) = if server {
             let shell_pid = std::os::unix::process::parent_id();
-            let vars = crate::server::shell::start(ctx, &plan, creds, shell_pid)?;
+            let vars = crate::server::shell::start(ctx, &profiles, &plan, creds, shell_pid)?;
             (vars, None)
         } else {
             (creds.env_vars(plan.region.as_deref()), expires)

@@ -19,8 +19,12 @@ use crate::resolve::{MfaSessionOwners, ProfileEntry};
 /// Identity Center first for an SSO profile: with a device code when `device_code`) and cache
 /// them.
 pub fn login(ctx: &Ctx, profile: Option<String>, device_code: bool) -> anyhow::Result<ExitCode> {
-    let Prepared { plan, resolver, .. } = ctx.prepare(profile, Mode::LOGIN)?;
-    if let Some(sso) = crate::sso::session::Session::from_plan(&plan, &ctx.profiles()?) {
+    let Prepared {
+        profiles,
+        plan,
+        resolver,
+    } = ctx.prepare(profile, Mode::LOGIN)?;
+    if let Some(sso) = crate::sso::session::Session::from_plan(&plan, &profiles) {
         sso_sign_in(ctx, &resolver, &sso, device_code)?;
     }
     let credentials = resolver.resolve(&plan)?.credentials;

@@ -45,12 +45,12 @@ pub const SHELL_VARS: &[&str] = &[
 /// read, or the listener, the private file or the helper cannot be made.
 pub fn start(
     ctx: &Ctx,
+    profiles: &ProfileSet,
     plan: &Plan,
     credentials: Credentials,
     shell: u32,
 ) -> anyhow::Result<Vec<(&'static str, String)>> {
     let name = plan.profile.clone();
-    let profiles = ctx.profiles()?;
     let Endpoint {
         listener,
         uri,
@@ -58,8 +58,8 @@ pub fn start(
         token,
     } = Endpoint::open(&name, &credentials, "unset AWSDO_SERVER")?;
     let dir = std::env::temp_dir().join(format!("awsdo-server-{}", random_hex(8)?));
-    let config = write_private_config(&dir, &profiles, &name, plan.region.as_deref())
-        .with_context(|| {
+    let config =
+        write_private_config(&dir, profiles, &name, plan.region.as_deref()).with_context(|| {
             format!(
                 "could not start the credential endpoint: could not write {}",
                 dir.display()

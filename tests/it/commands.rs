@@ -506,3 +506,52 @@ fn serial_number_flag_reaches_sts_for_a_role_profile() {
         fake.calls()[0].signing_key_id().unwrap_or_default()
     );
 }
+
+/// Every command reads the shared files once per run: `explain` and `login` used to parse the
+/// config a second time after planning (for the SSO session), twice the work with 1,000
+/// profiles (BENCHMARKS row 9) and a plan and a session from two different reads of a file
+/// that may change in between. Counted by the kernel (`strace`).
+#[test]
+fn explain_and_login_read_the_config_once() {
+    if !util::require("strace") {
+        return;
+    }
+    let fake = FakeSts::start_default();
+    let mut env = TestEnv::with_endpoint(&fake.url());
+    env.set_var("AWS_REGION", "us-east-1");
+    env.write_config(
+        "[profile role]\nsource_profile = base\nrole_arn = arn:aws:iam::123456789012:role/admin\n\
+         [profile sso]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Dev\n\
+         [sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = us-east-1\n",
+    );
+    env.write_credentials(
+        "[base]\naws_access_key_id = AKIAFAKECMDBASE01\naws_secret_access_key = fake-secret\n",
+    );
+    let config = env.config_path();
+    let strace = util::find_tool("strace").unwrap();
+    for args in [
+        &["explain", "sso"][..],
+        &["explain", "role", "--json"],
+        &["login", "role"],
+    ] {
+        let trace = env.root().join("trace");
+        run_ok(
+            env.command(&strace)
+                .args(["-f", "-qq", "-e", "trace=openat", "-o"])
+                .arg(&trace)
+                .arg(util::awsdo_bin())
+                .args(args),
+        );
+        let trace = std::fs::read_to_string(&trace).unwrap();
+        let opens = trace
+            .lines()
+            .filter(|l| l.contains(&format!("\"{}\"", config.display())))
+            .count();
+        assert_eq!(
+            1,
+            opens,
+            "{args:?} opened {} {opens} times:\n{trace}",
+            config.display()
+        );
+    }
+}
