@@ -231,7 +231,7 @@ pub(crate) fn random_hex(n: usize) -> anyhow::Result<String> {
     getrandom::fill(&mut bytes).map_err(|e| {
         anyhow::anyhow!("could not start the credential endpoint: no random bytes from the OS: {e}")
     })?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::plan::hex(&bytes))
 }
 
 /// Start `awsdo __serve` with the user's environment, `listener` on fd 3 and the setup on a
