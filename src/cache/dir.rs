@@ -44,7 +44,10 @@ impl Dir {
             return Ok(None);
         };
         check_private_file(&self.shown(file), &st)?;
-        let mut bytes = Vec::new();
+        // Sized from fstat (capped), so an entry is read in one call rather than in doubling
+        // chunks from 32 bytes; the cap on what is read stays `take`'s.
+        let hint = u64::try_from(st.st_size).unwrap_or(0).min(MAX_ENTRY_BYTES) + 1;
+        let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
         let mut f = std::fs::File::from(fd).take(MAX_ENTRY_BYTES + 1);
         if f.read_to_end(&mut bytes).is_err() || bytes.len() as u64 > MAX_ENTRY_BYTES {
             return Ok(None);
