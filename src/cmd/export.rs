@@ -230,10 +230,12 @@ fn obtain_cached(ctx: &Ctx, shell: ShellKind, profile: &str) -> Option<Result<Go
             parse_duration(&v).ok()?;
         }
     }
-    // The cache first: `profiles()` remembers its file-mode warning there, so the full binary
-    // does not print it a second time after a hand-over.
     let cache = ctx.cache().ok()??;
-    let profiles = ctx.profiles().ok()?;
+    // The files without `Ctx::profiles`' warning on the credentials file's mode: that is
+    // shown only below, once this serves, so a hand-over never shows it twice (the cache
+    // cannot always remember it was shown).
+    let locations = ctx.locations().ok()?;
+    let profiles = crate::config::ProfileSet::load(&locations).ok()?;
     let plan = ctx.plan(&profiles, profile).ok()?;
     let min_ttl = ctx.min_ttl().ok()?;
     let entry = crate::resolve::cached_entry(&cache, &plan, &plan.cache_key()).ok()??;
@@ -245,6 +247,7 @@ fn obtain_cached(ctx: &Ctx, shell: ShellKind, profile: &str) -> Option<Result<Go
     let vars = creds.env_vars(plan.region.as_deref());
     let values: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
     crate::shell::check_carriable(shell.shell(), profile, &values).ok()?;
+    crate::creds::warn_if_shared(&locations.credentials, Some(&cache));
     Some(Ok(Got {
         vars,
         expires,

@@ -205,3 +205,60 @@ fn awsdo_hook_names_the_worker_only_when_it_is_installed_beside_it() {
     fs::write(broken.join("awsdo-export"), "not a program").unwrap();
     assert!(!hook(&broken, "bash").contains("awsdo-export'"));
 }
+
+#[test]
+fn a_warning_the_cache_cannot_remember_is_shown_once_after_a_hand_over() {
+    use std::os::unix::fs::PermissionsExt;
+    let fake = FakeSts::start_default();
+    let env = setup(&fake);
+    // A credentials file others can read (a warning), and a cache awsdo refuses (others can
+    // write to it), so the warning cannot be remembered and the worker must hand over.
+    fs::set_permissions(env.credentials_path(), fs::Permissions::from_mode(0o644)).unwrap();
+    fs::set_permissions(env.cache_dir(), fs::Permissions::from_mode(0o777)).unwrap();
+    let worker = install(&env, "both", &["awsdo", "awsdo-export"]).join("awsdo-export");
+    let awsdo = Path::new(util::awsdo_bin());
+    let vars = [("AWS_PROFILE", "dev")];
+    let direct = run(&env, awsdo, &["export", "bash"], &vars);
+    eqnice!(
+        1,
+        stderr(&direct).matches("readable by other users").count(),
+        "{}",
+        util::describe(&direct)
+    );
+    same(
+        &run(&env, &worker, &["export", "bash"], &vars),
+        &direct,
+        "unusable cache",
+    );
+
+    // A worker that serves shows it (once, remembered), as awsdo does.
+    fs::set_permissions(env.cache_dir(), fs::Permissions::from_mode(0o700)).unwrap();
+    run_ok(env.cmd().args(["-p", "dev", "--", "true"]));
+    for seen in fs::read_dir(env.cache_dir()).unwrap() {
+        let path = seen.unwrap().path();
+        if path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("seen.")
+        {
+            fs::remove_file(path).unwrap();
+        }
+    }
+    let lone = install(&env, "lone", &["awsdo-export"]).join("awsdo-export");
+    let served = run(&env, &lone, &["export", "bash"], &vars);
+    assert!(served.status.success(), "{}", util::describe(&served));
+    eqnice!(
+        1,
+        stderr(&served).matches("readable by other users").count(),
+        "{}",
+        util::describe(&served)
+    );
+    let again = run(&env, &lone, &["export", "bash"], &vars);
+    assert!(
+        !stderr(&again).contains("readable by other users"),
+        "{}",
+        util::describe(&again)
+    );
+}
