@@ -227,10 +227,14 @@ fn fill_hook(shell: &dyn Shell, template: &str, exe: &Path, export_exe: &Path) -
 
 /// The binary the hook runs for `awsdo export`: `awsdo-export` in `exe`'s directory when it is
 /// an executable file there (installed with awsdo: `cargo install` puts both in one
-/// directory), else `exe` itself. `awsdo-export` serves warm switches without loading the
-/// network code and hands everything else to the `awsdo` beside it.
+/// directory) and `exe` is named `awsdo`, else `exe` itself. `awsdo-export` serves warm
+/// switches without loading the network code and hands everything else to the file named
+/// `awsdo` beside it, which is `exe` only under that name.
 pub fn export_worker(exe: &Path) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
+    if exe.file_name() != Some(std::ffi::OsStr::new("awsdo")) {
+        return exe.to_path_buf();
+    }
     let worker = exe.with_file_name("awsdo-export");
     match std::fs::metadata(&worker) {
         Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => worker,

@@ -262,3 +262,16 @@ fn a_warning_the_cache_cannot_remember_is_shown_once_after_a_hand_over() {
         util::describe(&again)
     );
 }
+
+#[test]
+fn a_renamed_awsdo_does_not_name_a_worker_that_would_hand_over_to_another_binary() {
+    let env = TestEnv::new();
+    // awsdo installed under another name beside the worker: the worker execs `awsdo`, which
+    // is not this binary (here absent), so the hook must run this binary itself.
+    let dir = install(&env, "renamed", &["awsdo-export"]);
+    util::copy_executable(Path::new(util::awsdo_bin()), &dir.join("awsdo-dev"));
+    let text = stdout(&run_ok(
+        env.command(dir.join("awsdo-dev")).args(["hook", "bash"]),
+    ));
+    assert!(!text.contains("awsdo-export'"), "{text}");
+}
