@@ -26,6 +26,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// The `argv[0]` a hand-over gives the full `awsdo`.
+const HANDED_OVER: &str = "awsdo";
+
 /// Replace this process with the `awsdo` beside it, given the same arguments. Returns only
 /// when that cannot be done, after one line naming the path.
 fn hand_over(argv: &[OsString]) -> ExitCode {
@@ -36,13 +39,23 @@ fn hand_over(argv: &[OsString]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let path = full.display().to_string();
+    let shown = awsdo::escape::escape(&path);
+    // The hand-over names the new program `awsdo` (below): started under that name, this is
+    // its own hand-over (`awsdo` beside it is this worker, linked or copied), and another
+    // exec would start it again without end.
+    if argv.first().is_some_and(|a| a == HANDED_OVER) {
+        eprintln!(
+            "awsdo: could not run {shown}: it is awsdo-export, not awsdo; install the awsdo it came with beside it"
+        );
+        return ExitCode::FAILURE;
+    }
     let err = std::process::Command::new(&full)
-        .arg0("awsdo")
+        .arg0(HANDED_OVER)
         .args(argv.iter().skip(1))
         .exec();
     eprintln!(
-        "awsdo: could not run {}: {err}; awsdo-export needs the awsdo it was installed with beside it",
-        awsdo::escape::escape(&full.display().to_string())
+        "awsdo: could not run {shown}: {err}; awsdo-export needs the awsdo it was installed with beside it"
     );
     ExitCode::FAILURE
 }

@@ -275,3 +275,30 @@ fn a_renamed_awsdo_does_not_name_a_worker_that_would_hand_over_to_another_binary
     ));
     assert!(!text.contains("awsdo-export'"), "{text}");
 }
+
+#[test]
+fn a_worker_installed_as_awsdo_fails_once_instead_of_handing_over_to_itself_forever() {
+    let fake = FakeSts::start_default();
+    let env = setup(&fake);
+    // `awsdo` beside the worker is the worker itself (a symlink, as a package manager might
+    // make one, or a copy): a hand-over would exec it again, without end.
+    let dir = install(&env, "looped", &["awsdo-export"]);
+    std::os::unix::fs::symlink("awsdo-export", dir.join("awsdo")).unwrap();
+    let copied = install(&env, "copied", &["awsdo-export"]);
+    util::copy_executable(&copied.join("awsdo-export"), &copied.join("awsdo"));
+    for dir in [dir, copied] {
+        // A generous bound on a hang, not a timing: `timeout` exits 124 when it fires.
+        let mut cmd = env.command("timeout");
+        cmd.arg("60")
+            .arg(dir.join("awsdo-export"))
+            .args(["export", "bash"])
+            .env("AWS_PROFILE", "prod");
+        let out = cmd.output().unwrap();
+        assert_eq!(Some(1), out.status.code(), "{}", util::describe(&out));
+        eqnice!("", stdout(&out));
+        let err = stderr(&out);
+        assert!(err.starts_with("awsdo: could not run "), "{err}");
+        eqnice!(1, err.lines().count(), "{err}");
+    }
+    eqnice!(0, fake.count("AssumeRole"));
+}
