@@ -302,3 +302,30 @@ fn a_worker_installed_as_awsdo_fails_once_instead_of_handing_over_to_itself_fore
     }
     eqnice!(0, fake.count("AssumeRole"));
 }
+
+#[test]
+fn a_worker_linked_from_elsewhere_is_not_named_since_it_hands_over_beside_its_own_file() {
+    let env = TestEnv::new();
+    // awsdo here, its worker a symlink to a copy in a directory without awsdo: the worker
+    // hands over to the awsdo beside its own file (there: none), not to this one.
+    let dir = install(&env, "here", &["awsdo"]);
+    let elsewhere = install(&env, "elsewhere", &["awsdo-export"]);
+    std::os::unix::fs::symlink(elsewhere.join("awsdo-export"), dir.join("awsdo-export")).unwrap();
+    let text = stdout(&run_ok(
+        env.command(dir.join("awsdo")).args(["hook", "bash"]),
+    ));
+    assert!(!text.contains("awsdo-export'"), "{text}");
+    // Linked within its own directory (a versioned name), it hands over to this awsdo.
+    let dir = install(&env, "versioned", &["awsdo"]);
+    let elsewhere = install(&env, "versioned-real", &["awsdo-export"]);
+    fs::rename(elsewhere.join("awsdo-export"), dir.join("awsdo-export-1.0")).unwrap();
+    std::os::unix::fs::symlink("awsdo-export-1.0", dir.join("awsdo-export")).unwrap();
+    let text = stdout(&run_ok(
+        env.command(dir.join("awsdo")).args(["hook", "bash"]),
+    ));
+    let dir_s = dir.to_str().unwrap();
+    assert!(
+        text.contains(&format!("{dir_s}/awsdo-export-1.0'")),
+        "{text}"
+    );
+}
