@@ -171,7 +171,6 @@ fn the_worker_hands_everything_else_to_the_awsdo_beside_it() {
             what,
         );
     }
-    eqnice!(1, fake.count("AssumeRole"));
 }
 
 #[test]
@@ -328,4 +327,116 @@ fn a_worker_linked_from_elsewhere_is_not_named_since_it_hands_over_beside_its_ow
         text.contains(&format!("{dir_s}/awsdo-export-1.0'")),
         "{text}"
     );
+}
+
+/// A change to a command's environment.
+type Edit = dyn Fn(&mut Command);
+
+/// `program ARGS` with `AWS_PROFILE=dev` and `edit` applied to the command.
+fn export_dev(env: &TestEnv, program: &Path, args: &[&str], edit: &Edit) -> Output {
+    let mut cmd = env.command(program);
+    cmd.args(args).env("AWS_PROFILE", "dev");
+    edit(&mut cmd);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn states_awsdo_would_not_serve_from_the_cache_are_handed_over() {
+    use std::os::unix::ffi::OsStrExt;
+    let fake = FakeSts::start_default();
+    let env = setup(&fake);
+    run_ok(env.cmd().args(["-p", "dev", "--", "true"]));
+    // STS gone (same endpoint, so the same plan): whatever is handed over fails alike, and
+    // changes nothing for the next case.
+    drop(fake);
+    let worker = install(&env, "both", &["awsdo", "awsdo-export"]).join("awsdo-export");
+    let awsdo = Path::new(util::awsdo_bin());
+    let bash: &[&str] = &["export", "bash"];
+    let compare = |what: &str, args: &[&str], edit: &Edit| {
+        let direct = export_dev(&env, awsdo, args, edit);
+        same(&export_dev(&env, &worker, args, edit), &direct, what);
+        direct
+    };
+    let served = compare("warm", bash, &|_| {});
+    assert!(
+        stdout(&served).contains("AWS_SESSION_TOKEN"),
+        "{}",
+        util::describe(&served)
+    );
+    let refused: &[(&str, &Edit)] = &[
+        ("min ttl longer than the entry has left", &|c| {
+            c.env("AWSDO_MIN_TTL", "2h");
+        }),
+        ("bad min ttl", &|c| {
+            c.env("AWSDO_MIN_TTL", "soon");
+        }),
+        ("bad helper timeout", &|c| {
+            c.env("AWSDO_HELPER_TIMEOUT", "soon");
+        }),
+        ("no cache directory to be found", &|c| {
+            c.env_remove("AWSDO_CACHE_DIR").env_remove("HOME");
+        }),
+        ("odd profile name", &|c| {
+            c.env("AWS_PROFILE", "dev\n");
+        }),
+    ];
+    for (what, edit) in refused {
+        let out = compare(what, bash, edit);
+        assert!(
+            !stdout(&out).contains("AWS_SESSION_TOKEN"),
+            "{what}\n{}",
+            util::describe(&out)
+        );
+    }
+    // Served or not as awsdo does: another shell's record, a forged state, a non-UTF-8
+    // profile (unset for both), a login's switch.
+    compare("forged state", bash, &|c| {
+        c.env("AWSDO_STATE", "v1:garbage")
+            .env("AWSDO_PROFILE", "prod");
+    });
+    compare("non-UTF-8 profile", bash, &|c| {
+        c.env("AWS_PROFILE", std::ffi::OsStr::from_bytes(b"d\xffv"));
+    });
+    compare("login", &["export", "fish", "--atomic", "login"], &|_| {});
+    compare("upper-case debug log", bash, &|c| {
+        c.env("AWSDO_LOG", "DEBUG");
+    });
+
+    // The profile changed since the entry was written: another plan, not served.
+    env.write_config(&CONFIG.replace("role/dev", "role/dev2"));
+    let out = compare("config changed", bash, &|_| {});
+    assert!(
+        !stdout(&out).contains("AWS_SESSION_TOKEN"),
+        "{}",
+        util::describe(&out)
+    );
+    env.write_config(CONFIG);
+    compare("config back", bash, &|_| {});
+
+    // A symlinked entry, and a cache directory someone else owns: refused, never read.
+    let entry = fs::read_dir(env.cache_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            name.starts_with("profile.") && name.ends_with(".json")
+        })
+        .unwrap();
+    let moved = env.root().join("entry.json");
+    fs::rename(&entry, &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, &entry).unwrap();
+    let out = compare("symlinked entry", bash, &|_| {});
+    assert!(stderr(&out).contains("symlink"), "{}", util::describe(&out));
+    fs::remove_file(&entry).unwrap();
+    fs::rename(&moved, &entry).unwrap();
+    compare("entry back", bash, &|_| {});
+    // Only root may give the directory away (elsewhere, security.rs proves the refusal).
+    if std::os::unix::fs::chown(env.cache_dir(), Some(65534), None).is_ok() {
+        let out = compare("foreign cache", bash, &|_| {});
+        assert!(
+            stderr(&out).contains("not by you"),
+            "{}",
+            util::describe(&out)
+        );
+    }
 }
