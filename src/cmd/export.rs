@@ -60,8 +60,9 @@ pub fn run(
 
 /// [`run`] for the prompt hook's small binary (`src/bin/awsdo-export.rs`): the same decisions
 /// and output, but credentials only from a fresh cache entry ([`obtain_cached`]). `None` when
-/// that is not enough (nothing cached, a renewal, MFA, SSO, server mode, any error): nothing
-/// was printed, and the full `awsdo` must run the same command line.
+/// that is not enough (no fresh entry for the plan, so a fetch, MFA or SSO; server mode; debug
+/// logging; any error): nothing was printed, and the full `awsdo` must run the same command
+/// line.
 pub fn run_cached(
     ctx: &Ctx,
     shell: ShellKind,
