@@ -29,8 +29,8 @@ fn main() -> ExitCode {
 /// The `argv[0]` a hand-over gives the full `awsdo`.
 const HANDED_OVER: &str = "awsdo";
 
-/// Replace this process with the `awsdo` beside it, given the same arguments. Returns only
-/// when that cannot be done, after one line naming the path.
+/// Replace this process with the `awsdo` beside it, given the same arguments and the user's
+/// core limit. Returns only when that cannot be done, after one line naming the path.
 fn hand_over(argv: &[OsString]) -> ExitCode {
     let full = match std::env::current_exe() {
         Ok(exe) => exe.with_file_name("awsdo"),
@@ -50,10 +50,12 @@ fn hand_over(argv: &[OsString]) -> ExitCode {
         );
         return ExitCode::FAILURE;
     }
-    let err = std::process::Command::new(&full)
-        .arg0(HANDED_OVER)
-        .args(argv.iter().skip(1))
-        .exec();
+    let mut cmd = std::process::Command::new(&full);
+    cmd.arg0(HANDED_OVER).args(argv.iter().skip(1));
+    // The core limit survives exec: awsdo must find the user's, not the 0 set in `main`, as
+    // the one it gives its own children back (the dumpable flag is reset by exec itself).
+    awsdo::coredump::restore_in_child(&mut cmd);
+    let err = cmd.exec();
     eprintln!(
         "awsdo: could not run {shown}: {err}; awsdo-export needs the awsdo it was installed with beside it"
     );

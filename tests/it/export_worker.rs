@@ -440,3 +440,42 @@ fn states_awsdo_would_not_serve_from_the_cache_are_handed_over() {
         );
     }
 }
+
+#[test]
+fn after_a_hand_over_awsdo_and_its_helpers_get_the_users_core_limit_back() {
+    // The worker makes itself undumpable with a core limit of 0 first; a limit survives
+    // exec, so unless it is put back awsdo would take 0 for the user's and hand it to the
+    // profile's credential_process.
+    let env = TestEnv::new();
+    let seen = env.root().join("core-limit");
+    let script = env.write_script(
+        "bin/creds",
+        &format!(
+            "#!/bin/sh\nulimit -c > {}\n\
+             printf '%s' '{{\"Version\": 1, \"AccessKeyId\": \"AKIAFAKEPROCESS00001\", \"SecretAccessKey\": \"fake-secret\"}}'\n",
+            util::sh_quote(seen.to_str().unwrap())
+        ),
+    );
+    env.write_config(&format!(
+        "[profile cp]\ncredential_process = {}\n",
+        script.display()
+    ));
+    let worker = install(&env, "both", &["awsdo", "awsdo-export"]).join("awsdo-export");
+    let awsdo = Path::new(util::awsdo_bin());
+    // A soft limit the user chose (at most the hard one), then the program.
+    let limited = |program: &Path| {
+        let mut cmd = env.command("sh");
+        cmd.args([
+            "-c",
+            "h=$(ulimit -H -c); [ \"$h\" = unlimited ] && h=4096; ulimit -S -c \"$h\" && exec \"$0\" export bash",
+        ])
+        .arg(program)
+        .env("AWS_PROFILE", "cp");
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", util::describe(&out));
+        fs::read_to_string(&seen).unwrap()
+    };
+    let direct = limited(awsdo);
+    let through_worker = limited(&worker);
+    eqnice!(direct, through_worker);
+}
