@@ -228,7 +228,7 @@ fn fill_hook(shell: &dyn Shell, template: &str, exe: &Path, export_exe: &Path) -
 /// The binary the hook runs for `awsdo export`: `awsdo-export` in `exe`'s directory (installed
 /// with awsdo: `cargo install` puts both in one directory), by its resolved path, when it is
 /// an executable file that hands over to `exe` (the file named `awsdo` beside its resolved
-/// path is `exe`); else `exe` itself. `awsdo-export` serves warm switches without loading the
+/// path resolves to `exe`); else `exe` itself. `awsdo-export` serves warm switches without loading the
 /// network code and hands everything else to that `awsdo`.
 pub fn export_worker(exe: &Path) -> std::path::PathBuf {
     use std::os::unix::fs::PermissionsExt;
@@ -236,7 +236,8 @@ pub fn export_worker(exe: &Path) -> std::path::PathBuf {
         let worker = std::fs::canonicalize(exe.with_file_name("awsdo-export")).ok()?;
         let meta = std::fs::metadata(&worker).ok()?;
         let runs = meta.is_file() && meta.permissions().mode() & 0o111 != 0;
-        let hands_to_exe = worker.with_file_name("awsdo") == std::fs::canonicalize(exe).ok()?;
+        let target = std::fs::canonicalize(worker.with_file_name("awsdo")).ok()?;
+        let hands_to_exe = target == std::fs::canonicalize(exe).ok()?;
         (runs && hands_to_exe).then_some(worker)
     };
     worker().unwrap_or_else(|| exe.to_path_buf())

@@ -479,3 +479,22 @@ fn after_a_hand_over_awsdo_and_its_helpers_get_the_users_core_limit_back() {
     let through_worker = limited(&worker);
     eqnice!(direct, through_worker);
 }
+
+#[test]
+fn a_worker_whose_awsdo_is_a_link_to_this_versioned_awsdo_is_named() {
+    let env = TestEnv::new();
+    // Both under versioned names, `awsdo` and `awsdo-export` links to them: the worker's
+    // hand-over reaches this binary through the link.
+    let dir = install(&env, "versions", &[]);
+    util::copy_executable(Path::new(util::awsdo_bin()), &dir.join("awsdo-1.0"));
+    util::copy_executable(
+        Path::new(util::export_worker_bin()),
+        &dir.join("awsdo-export"),
+    );
+    std::os::unix::fs::symlink("awsdo-1.0", dir.join("awsdo")).unwrap();
+    let text = stdout(&run_ok(
+        env.command(dir.join("awsdo")).args(["hook", "bash"]),
+    ));
+    let dir_s = dir.to_str().unwrap();
+    assert!(text.contains(&format!("{dir_s}/awsdo-export'")), "{text}");
+}
