@@ -498,3 +498,31 @@ fn a_worker_whose_awsdo_is_a_link_to_this_versioned_awsdo_is_named() {
     let dir_s = dir.to_str().unwrap();
     assert!(text.contains(&format!("{dir_s}/awsdo-export'")), "{text}");
 }
+
+#[test]
+fn a_worker_this_user_may_not_run_is_not_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let dir = install(&env, "mode", &["awsdo", "awsdo-export"]);
+    let worker = dir.join("awsdo-export");
+    let mut cmd = if std::os::unix::fs::chown(&worker, Some(0), None).is_ok() {
+        // Root runs anything with an x bit: run the hook as nobody, the worker root's alone.
+        if !util::require("setpriv") {
+            return;
+        }
+        for p in [env.root(), dir.as_path()] {
+            fs::set_permissions(p, fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        fs::set_permissions(&worker, fs::Permissions::from_mode(0o744)).unwrap();
+        let mut cmd = env.command("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(dir.join("awsdo"));
+        cmd
+    } else {
+        // Others may run it, its owner (this user) may not.
+        fs::set_permissions(&worker, fs::Permissions::from_mode(0o611)).unwrap();
+        env.command(dir.join("awsdo"))
+    };
+    let text = stdout(&run_ok(cmd.args(["hook", "bash"])));
+    assert!(!text.contains("awsdo-export'"), "{text}");
+}
