@@ -526,3 +526,42 @@ fn a_worker_this_user_may_not_run_is_not_named() {
     let text = stdout(&run_ok(cmd.args(["hook", "bash"])));
     assert!(!text.contains("awsdo-export'"), "{text}");
 }
+
+#[test]
+fn a_homebrew_style_install_of_links_to_a_versioned_directory_works_both_ways() {
+    let fake = FakeSts::start_default();
+    let env = setup(&fake);
+    // prefix/bin/awsdo -> ../Cellar/awsdo/1.0/bin/awsdo, and the same for the worker.
+    let cellar = env.root().join("prefix/Cellar/awsdo/1.0/bin");
+    fs::create_dir_all(&cellar).unwrap();
+    let bin = env.root().join("prefix/bin");
+    fs::create_dir_all(&bin).unwrap();
+    for (name, from) in [
+        ("awsdo", util::awsdo_bin()),
+        ("awsdo-export", util::export_worker_bin()),
+    ] {
+        util::copy_executable(Path::new(from), &cellar.join(name));
+        let link = format!("../Cellar/awsdo/1.0/bin/{name}");
+        std::os::unix::fs::symlink(link, bin.join(name)).unwrap();
+    }
+    let text = stdout(&run_ok(
+        env.command(bin.join("awsdo")).args(["hook", "bash"]),
+    ));
+    let cellar_s = cellar.to_str().unwrap();
+    assert!(
+        text.contains(&format!("{cellar_s}/awsdo-export'")),
+        "{text}"
+    );
+    // Through the link as well as by the named path: a miss is handed to the awsdo there.
+    let vars = [("AWS_PROFILE", "dev")];
+    for worker in [bin.join("awsdo-export"), cellar.join("awsdo-export")] {
+        let out = run(&env, &worker, &["export", "bash"], &vars);
+        assert!(out.status.success(), "{}", util::describe(&out));
+        assert!(
+            stdout(&out).contains("AWS_SESSION_TOKEN"),
+            "{}",
+            stdout(&out)
+        );
+    }
+    eqnice!(1, fake.count("AssumeRole"));
+}
