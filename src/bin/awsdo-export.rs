@@ -26,8 +26,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// Replace this process with the `awsdo` beside it, given the same arguments. Returns only
-/// when that cannot be done, after one line naming the path.
+/// The `argv[0]` a hand-over gives the full `awsdo`.
+const HANDED_OVER: &str = "awsdo";
+
+/// Replace this process with the `awsdo` beside it, given the same arguments and the user's
+/// core limit. Returns only when that cannot be done, after one line naming the path.
 fn hand_over(argv: &[OsString]) -> ExitCode {
     let full = match std::env::current_exe() {
         Ok(exe) => exe.with_file_name("awsdo"),
@@ -36,13 +39,25 @@ fn hand_over(argv: &[OsString]) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let err = std::process::Command::new(&full)
-        .arg0("awsdo")
-        .args(argv.iter().skip(1))
-        .exec();
+    let path = full.display().to_string();
+    let shown = awsdo::escape::escape(&path);
+    // The hand-over names the new program `awsdo` (below): started under that name, this is
+    // its own hand-over (`awsdo` beside it is this worker, linked or copied), and another
+    // exec would start it again without end.
+    if argv.first().is_some_and(|a| a == HANDED_OVER) {
+        eprintln!(
+            "awsdo: could not run {shown}: it is awsdo-export, not awsdo; install the awsdo it came with beside it"
+        );
+        return ExitCode::FAILURE;
+    }
+    let mut cmd = std::process::Command::new(&full);
+    cmd.arg0(HANDED_OVER).args(argv.iter().skip(1));
+    // The core limit survives exec: awsdo must find the user's, not the 0 set in `main`, as
+    // the one it gives its own children back (the dumpable flag is reset by exec itself).
+    awsdo::coredump::restore_in_child(&mut cmd);
+    let err = cmd.exec();
     eprintln!(
-        "awsdo: could not run {}: {err}; awsdo-export needs the awsdo it was installed with beside it",
-        awsdo::escape::escape(&full.display().to_string())
+        "awsdo: could not run {shown}: {err}; awsdo-export needs the awsdo it was installed with beside it"
     );
     ExitCode::FAILURE
 }

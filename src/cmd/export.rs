@@ -60,8 +60,9 @@ pub fn run(
 
 /// [`run`] for the prompt hook's small binary (`src/bin/awsdo-export.rs`): the same decisions
 /// and output, but credentials only from a fresh cache entry ([`obtain_cached`]). `None` when
-/// that is not enough (nothing cached, a renewal, MFA, SSO, server mode, any error): nothing
-/// was printed, and the full `awsdo` must run the same command line.
+/// that is not enough (no fresh entry for the plan, so a fetch, MFA or SSO; server mode; debug
+/// logging; any error): nothing was printed, and the full `awsdo` must run the same command
+/// line.
 pub fn run_cached(
     ctx: &Ctx,
     shell: ShellKind,
@@ -234,10 +235,12 @@ fn obtain_cached(ctx: &Ctx, shell: ShellKind, profile: &str) -> Option<Result<Go
             parse_duration(&v).ok()?;
         }
     }
-    // The cache first: `profiles()` remembers its file-mode warning there, so the full binary
-    // does not print it a second time after a hand-over.
     let cache = ctx.cache().ok()??;
-    let profiles = ctx.profiles().ok()?;
+    // The files without `Ctx::profiles`' warning on the credentials file's mode: that is
+    // shown only below, once this serves, so a hand-over never shows it twice (the cache
+    // cannot always remember it was shown).
+    let locations = ctx.locations().ok()?;
+    let profiles = crate::config::ProfileSet::load(&locations).ok()?;
     let plan = ctx.plan(&profiles, profile).ok()?;
     let min_ttl = ctx.min_ttl().ok()?;
     let entry = crate::resolve::cached_entry(&cache, &plan, &plan.cache_key()).ok()??;
@@ -249,6 +252,7 @@ fn obtain_cached(ctx: &Ctx, shell: ShellKind, profile: &str) -> Option<Result<Go
     let vars = creds.env_vars(plan.region.as_deref());
     let values: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
     crate::shell::check_carriable(shell.shell(), profile, &values).ok()?;
+    crate::creds::warn_if_shared(&locations.credentials, Some(&cache));
     Some(Ok(Got {
         vars,
         expires,

@@ -74,8 +74,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Write `text` to stdout in one go and flush it: output is complete or absent, never half
-/// (the hook evaluates it). A closed pipe surfaces as an error `main` treats as success.
 /// The prompt hook's small binary (`src/bin/awsdo-export.rs`): `awsdo export SHELL [--atomic
 /// use|login]` served from a fresh cache entry with no network code linked in. `None` for
 /// anything else (another command line, or an export that needs more than the cache): nothing
@@ -94,6 +92,8 @@ pub fn hook_export(argv: &[std::ffi::OsString]) -> Option<anyhow::Result<ExitCod
     export::run_cached(&ctx, shell, force, atomic.as_deref())
 }
 
+/// Write `text` to stdout in one go and flush it: output is complete or absent, never half
+/// (the hook evaluates it). A closed pipe surfaces as an error `main` treats as success.
 pub fn print_stdout(text: impl AsRef<[u8]>) -> anyhow::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();

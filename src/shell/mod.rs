@@ -225,17 +225,22 @@ fn fill_hook(shell: &dyn Shell, template: &str, exe: &Path, export_exe: &Path) -
         .replacen(EXPORT_EXE_TOKEN, &shell.quote(&export_exe), 1)
 }
 
-/// The binary the hook runs for `awsdo export`: `awsdo-export` in `exe`'s directory when it is
-/// an executable file there (installed with awsdo: `cargo install` puts both in one
-/// directory), else `exe` itself. `awsdo-export` serves warm switches without loading the
-/// network code and hands everything else to the `awsdo` beside it.
+/// The binary the hook runs for `awsdo export`: `awsdo-export` in `exe`'s directory
+/// (installed with awsdo: `cargo install` puts both in one directory), by its resolved path,
+/// when it is a file this user may execute that hands over to `exe` (the file named `awsdo`
+/// beside its resolved path resolves to `exe`); else `exe` itself. `awsdo-export` serves warm
+/// switches without loading the network code and hands everything else to that `awsdo`.
 pub fn export_worker(exe: &Path) -> std::path::PathBuf {
-    use std::os::unix::fs::PermissionsExt;
-    let worker = exe.with_file_name("awsdo-export");
-    match std::fs::metadata(&worker) {
-        Ok(meta) if meta.is_file() && meta.permissions().mode() & 0o111 != 0 => worker,
-        _ => exe.to_path_buf(),
-    }
+    let worker = || {
+        let worker = std::fs::canonicalize(exe.with_file_name("awsdo-export")).ok()?;
+        // A file this user may execute (access(2) X_OK, not just some x bit).
+        let runs = std::fs::metadata(&worker).ok()?.is_file()
+            && rustix::fs::access(&worker, rustix::fs::Access::EXEC_OK).is_ok();
+        let target = std::fs::canonicalize(worker.with_file_name("awsdo")).ok()?;
+        let hands_to_exe = target == std::fs::canonicalize(exe).ok()?;
+        (runs && hands_to_exe).then_some(worker)
+    };
+    worker().unwrap_or_else(|| exe.to_path_buf())
 }
 
 #[cfg(test)]
