@@ -298,13 +298,34 @@ impl fmt::Debug for ProfileSet {
     }
 }
 
-/// A file's text, or `""` if it does not exist.
+/// The most of a shared config or credentials file awsdo reads: 16 MiB, some hundred times a
+/// generated config of 1,000 profiles (~100 KB). A larger file (or `/dev/zero` named by
+/// `AWS_CONFIG_FILE`) is an error rather than a process that grows until it is killed.
+pub const MAX_SHARED_FILE: u64 = 16 * 1024 * 1024;
+
+/// A file's text, or `""` if it does not exist. Any kind of file is read (a pipe from
+/// `AWS_CONFIG_FILE=<(...)` too), at most [`MAX_SHARED_FILE`] bytes.
 fn read_optional(path: &Path) -> Result<String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
-        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(String::new()),
-        Err(err) => Err(err).with_context(|| format!("could not read {}", path.display())),
+    use std::io::Read;
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(String::new()),
+        Err(err) => return Err(err).with_context(|| format!("could not read {}", path.display())),
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut text =
+        String::with_capacity(usize::try_from(size.min(MAX_SHARED_FILE) + 1).unwrap_or(0));
+    file.take(MAX_SHARED_FILE + 1)
+        .read_to_string(&mut text)
+        .with_context(|| format!("could not read {}", path.display()))?;
+    if text.len() as u64 > MAX_SHARED_FILE {
+        anyhow::bail!(
+            "could not read {}: larger than {} MiB; is it the shared config file?",
+            path.display(),
+            MAX_SHARED_FILE / 1024 / 1024
+        );
     }
+    Ok(text)
 }
 
 #[cfg(test)]

@@ -593,3 +593,38 @@ fn malformed_files_give_one_line_with_file_and_line() {
         "the bad line's content is left out: {err}"
     );
 }
+
+/// Every read has a cap, the shared files too: a 17 MiB config (or `/dev/zero` named by
+/// `AWS_CONFIG_FILE`) is one line naming the file, not a process that grows until it is
+/// killed. The big file was read whole before (and planned from).
+#[test]
+fn a_huge_or_endless_config_file_is_one_line_naming_it() {
+    let env = TestEnv::new();
+    env.write_credentials(
+        "[base]\naws_access_key_id = AKIAFAKEBASE00000001\naws_secret_access_key = fake-secret\n",
+    );
+    let mut big = String::from("[profile base]\nregion = us-east-1\n");
+    let comment = "# a comment line of a generated file, repeated\n";
+    while big.len() <= 17 * 1024 * 1024 {
+        big.push_str(comment);
+    }
+    env.write_config(&big);
+    let config = env.config_path();
+    let zero = std::path::Path::new("/dev/zero");
+    for (path, shown) in [
+        (config.as_path(), config.display().to_string()),
+        (zero, "/dev/zero".into()),
+    ] {
+        let out = util::run_fail(
+            env.cmd()
+                .env("AWS_CONFIG_FILE", path)
+                .args(["explain", "base"]),
+        );
+        let err = stderr(&out);
+        assert!(
+            err.contains(&format!("could not read {shown}: larger than 16 MiB")),
+            "{err}"
+        );
+        assert_eq!(1, err.lines().count(), "{err}");
+    }
+}
