@@ -221,9 +221,10 @@ fn obtain(ctx: &Ctx, shell: ShellKind, profile: &str, may_prompt: bool) -> Resul
     })
 }
 
-/// Credentials for `profile` from a fresh cache entry, as [`obtain`] would serve them without
-/// fetching; `None` for everything else, which the full `awsdo` then does (and reports): no
-/// cache, no fresh entry for the plan, server mode, a variable or file it would refuse, or
+/// Credentials for `profile` from a fresh cache entry (or, for a profile of long-lived keys
+/// alone, from the plan), as [`obtain`] would serve them without fetching; `None` for
+/// everything else, which the full `awsdo` then does (and reports): no cache, no fresh entry
+/// for the plan, server mode, a variable or file it would refuse, or
 /// credentials `shell` cannot carry. Checks in the same order as [`obtain`] and
 /// [`Ctx::resolver`], so an input the full binary reports as an error is never served here.
 fn obtain_cached(ctx: &Ctx, shell: ShellKind, profile: &str) -> Option<Result<Got, Failure>> {
@@ -243,11 +244,15 @@ fn obtain_cached(ctx: &Ctx, shell: ShellKind, profile: &str) -> Option<Result<Go
     let profiles = crate::config::ProfileSet::load(&locations).ok()?;
     let plan = ctx.plan(&profiles, profile).ok()?;
     let min_ttl = ctx.min_ttl().ok()?;
-    let entry = crate::resolve::cached_entry(&cache, &plan, &plan.cache_key()).ok()??;
-    if !entry.fresh(min_ttl) {
-        return None;
-    }
-    let creds = entry.credentials;
+    let creds = match crate::resolve::cached_entry(&cache, &plan, &plan.cache_key()).ok()? {
+        Some(entry) if entry.fresh(min_ttl) => entry.credentials,
+        // A profile of long-lived keys alone: the plan carries them, nothing is fetched (and
+        // nothing cached, so without this every switch to one would start both binaries).
+        _ => match plan.steps.as_slice() {
+            [step] => step.static_credentials()?,
+            _ => return None,
+        },
+    };
     let expires = creds.expiration.map(OffsetDateTime::unix_timestamp);
     let vars = creds.env_vars(plan.region.as_deref());
     let values: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();

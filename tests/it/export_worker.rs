@@ -13,7 +13,9 @@ use crate::util::sts::FakeSts;
 use crate::util::{self, TestEnv, eqnice, run_ok, stderr, stdout};
 
 const KEYS: &str = "[base]\naws_access_key_id = AKIAFAKEBASE00000001\n\
-                    aws_secret_access_key = fake-secret-base\n";
+                    aws_secret_access_key = fake-secret-base\n\
+                    [temp]\naws_access_key_id = ASIAFAKETEMP00000001\n\
+                    aws_secret_access_key = fake-secret-temp\naws_session_token = fake-token-temp\n";
 const CONFIG: &str = "[profile base]\n\
     [profile dev]\nrole_arn = arn:aws:iam::123456789012:role/dev\nsource_profile = base\n\
     region = eu-west-1\n\
@@ -76,6 +78,12 @@ fn the_worker_alone_serves_a_warm_switch_exactly_as_awsdo_export_does() {
         ),
         // Nothing wanted, nothing held: nothing to print.
         ("nothing", &["export", "bash"], &[]),
+        // Session keys from the file alone: nothing to fetch or cache, served from the plan.
+        (
+            "static keys",
+            &["export", "bash"],
+            &[("AWS_PROFILE", "temp")],
+        ),
     ];
     for (what, args, vars) in cases {
         let worker = run(&env, &lone, args, vars);
