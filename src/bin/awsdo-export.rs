@@ -1,7 +1,8 @@
 //! awsdo-export: the prompt hook's small worker. The hook runs it for `awsdo export SHELL`
 //! when it sits beside `awsdo` (`awsdo hook` looks); it serves a switch or a renewal whose
-//! credentials are fresh in the cache (or are keys from the files alone), and hands every other case, unchanged, to the `awsdo`
-//! beside it (`exec`, same arguments, environment and descriptors).
+//! credentials are fresh in the cache (or are keys from the files alone), and hands every
+//! other case, unchanged, to the `awsdo` beside it (`exec`, same arguments, environment and
+//! descriptors).
 //!
 //! Why a second binary: a warm switch costs about as much as starting a process, and most of
 //! awsdo's start-up is the dynamic loader relocating the whole binary, network stack and AWS
