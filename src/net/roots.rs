@@ -5,9 +5,13 @@
 //! then only those; otherwise the platform's bundle and certificate directories as
 //! openssl-probe finds them (Debian: `/etc/ssl/certs/ca-certificates.crt` and `/etc/ssl/certs`).
 //! Every regular file of a directory is read, whatever its name, so a CA added to the hashed
-//! directory by hand is trusted, as OpenSSL and rustls-native-certs trust it.
+//! directory by hand is trusted, as rustls-native-certs trusts it.
 //!
-//! What differs from the SDK's loader is the work, not the result: a file reached twice (the
+//! A store that is one bundle file and no directory (`SSL_CERT_FILE` alone) is left to the
+//! SDK's loader: the SDK takes certificates only as PEM, which it decodes itself, so reading
+//! the file here first would only add work. With a directory (the platform's default), awsdo
+//! reads the store and hands the SDK one PEM of what it kept. What differs from the SDK's
+//! loader is the work, not the result: a file reached twice (the
 //! directory's hash-named links, and the bundle, which the directory holds too) is read once;
 //! a certificate already seen (the directory's files repeat the bundle) is recognised by its
 //! PEM text and not decoded again; the rest are decoded with a plain base64 decoder (these are
