@@ -226,3 +226,19 @@ fn a_system_certificate_that_cannot_be_a_trust_anchor_is_skipped() {
         assert!(util::stderr(&out).is_empty(), "{}", util::stderr(&out));
     }
 }
+
+// aws-lc seeded its random generator from CPU jitter entropy unless built with
+// AWS_LC_SYS_NO_JITTER_ENTROPY=1 (.cargo/config.toml): ~420 M instructions (~40 ms) at the
+// first TLS handshake of every process. The test binary is not stripped, so jitterentropy's
+// functions would be in its symbol table; without the setting they are.
+#[test]
+fn aws_lc_is_built_without_cpu_jitter_entropy() {
+    let bin = std::fs::read(util::awsdo_bin()).unwrap();
+    // The check is real: the binary has a symbol table with aws-lc's functions in it.
+    assert!(memchr::memmem::find(&bin, b"RAND_bytes").is_some());
+    assert!(
+        memchr::memmem::find(&bin, b"jent_entropy_init").is_none(),
+        "awsdo was built with aws-lc's CPU jitter entropy: is .cargo/config.toml's \
+         AWS_LC_SYS_NO_JITTER_ENTROPY set for this build?"
+    );
+}
