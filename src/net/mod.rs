@@ -23,12 +23,14 @@ mod check;
 mod errors;
 mod iam;
 mod instance;
+mod roots;
 mod sso;
 mod sts;
 mod transport;
 
 pub use check::{checked_credentials, skew_from_date};
-pub use transport::{CaBundle, MAX_BODY, MAX_CA_BUNDLE, Transport, read_ca_bundle};
+pub use roots::{MAX_CA_BUNDLE, SystemStore, read_ca_bundle};
+pub use transport::{CaBundle, MAX_BODY, Transport};
 
 use std::cell::{Cell, OnceCell};
 use std::future::Future;
@@ -38,12 +40,10 @@ use anyhow::Context;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Region};
-use aws_smithy_http_client::tls::{TlsContext, TrustStore};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use time::OffsetDateTime;
 
 use self::check::SkewProbe;
-use self::errors::io_reason;
 use self::transport::{CappedClient, https_client};
 use crate::creds::Credentials;
 use crate::env::Env;
@@ -93,8 +93,9 @@ pub struct Net {
     /// The profile the run is for, named in errors about the answers.
     profile: Option<String>,
     runtime: OnceCell<tokio::runtime::Runtime>,
-    /// The TLS roots (system plus CA bundle), read on the first network call.
-    tls: OnceCell<TlsContext>,
+    /// The TLS roots: the CA bundle, read on the first network call, and the system store,
+    /// read on the first HTTPS dial.
+    tls: OnceCell<roots::Trust>,
     /// The one HTTP client (TLS roots, proxy, connection pool, body cap) every SDK client of
     /// the run shares.
     http: OnceCell<SharedHttpClient>,
@@ -194,24 +195,22 @@ impl Net {
         result
     }
 
-    /// The run's TLS roots: the system's plus the CA bundle's, read once, on first use.
-    fn tls(&self) -> anyhow::Result<TlsContext> {
+    /// The run's TLS roots: the system's (read on the first HTTPS dial) plus the CA bundle's
+    /// (read and checked now, once). Errors when the CA bundle cannot be used.
+    fn tls(&self) -> anyhow::Result<roots::Trust> {
         if let Some(t) = self.tls.get() {
             return Ok(t.clone());
         }
-        let mut store = TrustStore::default();
-        if let Some(bundle) = &self.transport.ca_bundle {
-            store.add_pem_certificate(read_ca_bundle(bundle)?);
+        let mut bundle = None;
+        if let Some(b) = &self.transport.ca_bundle {
+            bundle = Some(read_ca_bundle(b)?);
             crate::log::debug(&format!(
                 "trusting the CA bundle {} ({}) besides the system roots",
-                bundle.path.display(),
-                bundle.origin
+                b.path.display(),
+                b.origin
             ));
         }
-        let tls = TlsContext::builder()
-            .with_trust_store(store)
-            .build()
-            .map_err(|e| anyhow::anyhow!("could not set up TLS: {}", io_reason(&e)))?;
+        let tls = roots::Trust::new(self.transport.system.clone(), bundle);
         Ok(self.tls.get_or_init(|| tls).clone())
     }
 

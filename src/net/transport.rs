@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use aws_sdk_sts::config::SharedAsyncSleep;
 use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::tls::{Provider, TlsContext, rustls_provider::CryptoMode};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::{
     RuntimeComponents, RuntimeComponentsBuilder,
 };
@@ -20,7 +21,8 @@ use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use super::Net;
-use super::errors::{io_reason, one_line};
+use super::errors::io_reason;
+use super::roots::{SystemStore, Trust};
 use crate::env::Env;
 
 /// The largest response body awsdo reads, in bytes (4 MiB). STS, IAM, SSO and the console
@@ -28,9 +30,6 @@ use crate::env::Env;
 /// read (whatever its `Content-Length` says), with one line, so a hostile or broken endpoint
 /// cannot make awsdo hold it in memory.
 pub const MAX_BODY: usize = 4 * 1024 * 1024;
-
-/// The largest CA bundle awsdo reads, in bytes (16 MiB; the whole Mozilla store is ~200 KiB).
-pub const MAX_CA_BUNDLE: u64 = 16 * 1024 * 1024;
 
 /// A CA bundle to trust besides the system roots, and where its path came from (for errors).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +46,8 @@ pub struct CaBundle {
 pub struct Transport {
     /// PEM certificates added to the system roots.
     pub ca_bundle: Option<CaBundle>,
+    /// Where the system roots are (`SSL_CERT_FILE`, `SSL_CERT_DIR`, else the platform's).
+    pub system: SystemStore,
     /// The proxy for `https://` URLs and the variable that set it.
     pub https_proxy: Option<(String, String)>,
     /// The proxy for `http://` URLs (endpoint overrides, test stand-ins) and its variable.
@@ -94,6 +95,7 @@ impl Transport {
         };
         Transport {
             ca_bundle,
+            system: SystemStore::from_env(env),
             https_proxy: pick("https_proxy", "HTTPS_PROXY"),
             http_proxy,
             no_proxy: pick("no_proxy", "NO_PROXY").map(|(_, v)| v),
@@ -126,40 +128,6 @@ impl Transport {
             (None, None) => Ok(ProxyConfig::disabled()),
         }
     }
-}
-
-/// The bundle's PEM certificates, checked: a missing, unreadable, oversized or non-PEM file, or
-/// one with a certificate that cannot be a trust anchor, is a one-line error naming it.
-pub fn read_ca_bundle(bundle: &CaBundle) -> anyhow::Result<Vec<u8>> {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    let name = format!("{} ({})", bundle.path.display(), bundle.origin);
-    let fail = |why: String| anyhow::anyhow!("could not read the CA bundle {name}: {why}");
-    // Only a regular file, opened without blocking: a FIFO would wait for a writer.
-    let pem = crate::files::read_regular(&bundle.path, MAX_CA_BUNDLE).map_err(|e| {
-        fail(match e.kind() {
-            std::io::ErrorKind::InvalidInput if e.to_string() == "a directory" => {
-                "it is a directory, not a PEM file".to_owned()
-            }
-            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => e.to_string(),
-            _ => io_reason(&e),
-        })
-    })?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| fail(format!("not a PEM file ({})", one_line(&e.to_string()))))?;
-    if certs.is_empty() {
-        return Err(fail(
-            "no PEM certificate in it (expected -----BEGIN CERTIFICATE-----)".to_owned(),
-        ));
-    }
-    let mut roots = rustls::RootCertStore::empty();
-    for (i, cert) in certs.into_iter().enumerate() {
-        roots
-            .add(cert)
-            .map_err(|e| fail(format!("certificate {} is not usable: {e}", i + 1)))?;
-    }
-    Ok(pem)
 }
 
 impl Net {
@@ -202,7 +170,7 @@ impl Net {
 /// Its TLS half is built on the first `https://` request (`ByScheme`), so a run that only
 /// dials plain HTTP (an endpoint override on loopback) never loads the system roots.
 pub(super) fn connector(
-    tls: TlsContext,
+    tls: Trust,
     proxy: ProxyConfig,
     settings: Option<&HttpConnectorSettings>,
     components: Option<&RuntimeComponents>,
@@ -218,13 +186,13 @@ pub(super) fn connector(
 }
 
 /// A connector in two halves, each built on first use: plain HTTP for `http://` URLs when no
-/// proxy is set, and rustls for everything else. Building the rustls half loads the system
-/// roots (rustls-native-certs: ~290 PEM certificates on Debian, a few milliseconds), which a
-/// plain-HTTP run does not need. A proxy sends every URL through the rustls half, as before
-/// (an `https://` proxy needs TLS whatever the URL).
+/// proxy is set, and rustls for everything else. Building the rustls half reads the system
+/// roots (`roots.rs`: ~146 certificates on Debian), which a plain-HTTP run does not need. A
+/// proxy sends every URL through the rustls half, as before (an `https://` proxy needs TLS
+/// whatever the URL).
 #[derive(Debug)]
 pub(super) struct ByScheme {
-    tls: TlsContext,
+    tls: Trust,
     proxy: ProxyConfig,
     settings: Option<HttpConnectorSettings>,
     sleep: Option<SharedAsyncSleep>,
@@ -233,42 +201,49 @@ pub(super) struct ByScheme {
 }
 
 impl ByScheme {
-    /// The half that dials `uri`, built now if this is its first request.
-    fn half(&self, uri: &str) -> &aws_smithy_http_client::Connector {
+    /// The half that dials `uri`, built now if this is its first request. Errors only if the
+    /// SDK refuses the TLS context.
+    fn half(&self, uri: &str) -> Result<&aws_smithy_http_client::Connector, String> {
         let plain = uri
             .get(..7)
             .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
             && self.proxy.is_disabled();
         if plain {
-            self.plain.get_or_init(|| {
+            return Ok(self.plain.get_or_init(|| {
                 let mut b = aws_smithy_http_client::Connector::builder();
                 b.set_connector_settings(self.settings.clone());
                 b.set_sleep_impl(self.sleep.clone());
                 b.build_http()
-            })
-        } else {
-            self.secure.get_or_init(|| {
-                let mut b = aws_smithy_http_client::Connector::builder()
-                    .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-                    .tls_context(self.tls.clone());
-                b.set_connector_settings(self.settings.clone());
-                b.set_sleep_impl(self.sleep.clone());
-                b.set_proxy_config(Some(self.proxy.clone()));
-                b.build()
-            })
+            }));
         }
+        if let Some(c) = self.secure.get() {
+            return Ok(c);
+        }
+        let mut b = aws_smithy_http_client::Connector::builder()
+            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(self.tls.context()?);
+        b.set_connector_settings(self.settings.clone());
+        b.set_sleep_impl(self.sleep.clone());
+        b.set_proxy_config(Some(self.proxy.clone()));
+        Ok(self.secure.get_or_init(|| b.build()))
     }
 }
 
 impl HttpConnector for ByScheme {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        self.half(request.uri()).call(request)
+        match self.half(request.uri()) {
+            Ok(half) => half.call(request),
+            Err(why) => HttpConnectorFuture::ready(Err(ConnectorError::other(
+                format!("could not set up TLS: {why}").into(),
+                None,
+            ))),
+        }
     }
 }
 
 /// The run's HTTP client, built once so that every SDK client of the run shares it (one TLS
 /// setup, one connection pool), with every response body capped at `MAX_BODY`.
-pub(super) fn https_client(tls: TlsContext, proxy: ProxyConfig) -> SharedHttpClient {
+pub(super) fn https_client(tls: Trust, proxy: ProxyConfig) -> SharedHttpClient {
     SharedHttpClient::new(RunClient {
         tls,
         proxy,
@@ -283,7 +258,7 @@ pub(super) fn https_client(tls: TlsContext, proxy: ProxyConfig) -> SharedHttpCli
 /// the system roots) when an SDK client is configured, only when a call is made.
 #[derive(Debug)]
 pub(super) struct RunClient {
-    tls: TlsContext,
+    tls: Trust,
     proxy: ProxyConfig,
     /// (connect timeout, read timeout) and the connector made for them; a run has one or two.
     connectors: Mutex<Vec<(TimeoutKey, SharedHttpConnector)>>,
@@ -373,7 +348,7 @@ impl<C: HttpConnector> HttpConnector for Capped<C> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::{Endpoints, Net};
+    use crate::net::{Endpoints, Net, read_ca_bundle};
 
     /// A self-signed CA made with `openssl req -x509` for these tests only (its key is gone).
     const TEST_CA: &str = "-----BEGIN CERTIFICATE-----\n\
@@ -474,14 +449,22 @@ AfUwAiB7/Wg1kV1EIc6t+PT1iIe3uobPuODxwgUl5/K88xK1DA==\n\
             origin: "AWS_CA_BUNDLE".to_owned(),
         };
         assert_eq!(read_ca_bundle(&bundle).unwrap(), TEST_CA.as_bytes());
+        // The system store: a directory with the same CA (so the test reads no system file,
+        // and awsdo reads the store, not the SDK).
+        let system = SystemStore {
+            file: None,
+            dirs: vec![dir.clone()],
+        };
         let net = Net::new(Endpoints::default(), None).with_transport(Transport {
             ca_bundle: Some(bundle),
+            system,
             ..Transport::default()
         });
-        // The trust store keeps the platform's roots and adds the bundle's certificate.
-        let shown = format!("{:?}", net.tls().unwrap());
-        assert!(shown.contains("enable_native_roots: true"), "{shown}");
-        assert!(shown.contains("custom_certs: [CertificatePEM("), "{shown}");
+        // The trust store holds the system's roots (read by awsdo, not the SDK) and the
+        // bundle's certificate.
+        let shown = format!("{:?}", net.tls().unwrap().context().unwrap());
+        assert!(shown.contains("enable_native_roots: false"), "{shown}");
+        assert_eq!(shown.matches("CertificatePEM(").count(), 2, "{shown}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
