@@ -5,7 +5,8 @@
 #
 #   bash --norc --noprofile bench/loops.bash MODE N
 #
-# The environment comes from scripts/bench: AWSDO_BIN, BENCH_EXPORT_BIN (the hook's `export`
+# The environment comes from scripts/bench: AWSDO_BIN, BENCH_RUST_HELLO (bench/hello.rs,
+# built), BENCH_EXPORT_BIN (the hook's `export`
 # worker: awsdo-export beside awsdo, else awsdo), BENCH_HOOK (awsdo's bash hook, saved
 # from `awsdo hook bash`), BENCH_PY (the real python3, not a pyenv shim), BENCH_AWSUME (the
 # awsume shell script, the one its `awsume` alias sources), BENCH_DIR (bench/), BENCH_LOG
@@ -95,6 +96,13 @@ switch)
     eval "$("${true_bin}")"
     now
     echo "floor $((__t - s))"
+
+    # The Rust floor: the smallest Rust program printing one statement.
+    now
+    s=$__t
+    eval "$("${BENCH_RUST_HELLO}")"
+    now
+    echo "rust $((__t - s))"
 
     reset
     b=$(lines)

@@ -97,8 +97,12 @@ if s:
         rows.append((
             "2", "warm switch against the process floor: `eval \"$(awsdo export bash)\"`"
             + (" (run as the hook runs it: `awsdo-export`)" if "export_size" in meta else ""),
-            ms(ex), f"`eval \"$(/bin/true)\"` {ms(fl)} (same loop)",
-            f"awsdo/floor {ex / fl:.2f}×; awsdo − floor = {ms(ex - fl)}",
+            ms(ex), f"`eval \"$(/bin/true)\"` {ms(fl)} (same loop)"
+            + (f"; the smallest Rust program (bench/hello.rs) {ms(med(s['rust']))}"
+               if "rust" in s else ""),
+            f"awsdo/floor {ex / fl:.2f}×; awsdo − floor = {ms(ex - fl)}"
+            + (f"; Rust hello/floor {med(s['rust']) / fl:.2f}×, awsdo/Rust hello "
+               f"{ex / med(s['rust']):.2f}×" if "rust" in s else ""),
             "≤ 1.25× floor", ok(ex <= 1.25 * fl),
         ))
 
