@@ -125,6 +125,38 @@ impl Cli {
             }),
         })
     }
+
+    /// `awsdo -- COMMAND [ARGS...]` and `awsdo -p NAME -- COMMAND [ARGS...]` recognised
+    /// without clap, for the same reason as [`Cli::hook_command_line`]: running one command
+    /// is the other start-up that is all overhead. `NAME` must be UTF-8 and not start with
+    /// `-`; any other form (`--profile`, `-pNAME`, more flags, no command) goes through clap.
+    /// The result is clap's value (`tests::wrapped_commands_parse_as_clap_parses_them`).
+    pub fn wrapped_command_line(argv: &[OsString]) -> Option<Cli> {
+        let (profile, command) = match argv.get(1..)? {
+            [dashes, command @ ..] if dashes == "--" => (None, command),
+            [flag, name, dashes, command @ ..] if flag == "-p" && dashes == "--" => {
+                let name = name
+                    .to_str()
+                    .filter(|n| !n.is_empty() && !n.starts_with('-'))?;
+                (Some(name.to_owned()), command)
+            }
+            _ => return None,
+        };
+        if command.is_empty() {
+            return None;
+        }
+        Some(Cli {
+            creds: CredsArgs {
+                profile,
+                ..CredsArgs::default()
+            },
+            format: None,
+            login: false,
+            server: false,
+            command: command.to_vec(),
+            subcommand: None,
+        })
+    }
 }
 
 /// The flags that choose and shape the credentials; every subcommand that obtains credentials
@@ -344,6 +376,44 @@ mod tests {
                 let clap = Cli::try_parse_from(argv(&words)).unwrap();
                 assert_eq!(format!("{fast:?}"), format!("{clap:?}"), "{words:?}");
             }
+        }
+    }
+
+    #[test]
+    fn wrapped_commands_parse_as_clap_parses_them() {
+        use std::os::unix::ffi::OsStringExt;
+        let odd = OsString::from_vec(vec![b'a', 0xff, b'b']);
+        let cases: Vec<Vec<OsString>> = vec![
+            argv(&["--", "terraform", "apply"]),
+            argv(&["-p", "prod", "--", "true"]),
+            argv(&["-p", "prod", "--", "aws", "-p", "x", "--", "--help"]),
+            argv(&["-p", "it's a name", "--", "env"]),
+            argv(&["--", "--version"]),
+            argv(&["--", "-p", "prod"]),
+            [argv(&["-p", "prod", "--"]), vec![odd.clone(), odd]].concat(),
+        ];
+        for words in cases {
+            let fast = Cli::wrapped_command_line(&words)
+                .unwrap_or_else(|| panic!("{words:?} is a wrapped command"));
+            let clap = Cli::try_parse_from(&words).unwrap();
+            assert_eq!(format!("{fast:?}"), format!("{clap:?}"), "{words:?}");
+        }
+        for words in [
+            &["--"][..],
+            &["-p", "prod", "--"],
+            &["-p", "-x", "--", "true"],
+            &["-p", "", "--", "true"],
+            &["--profile", "prod", "--", "true"],
+            &["-pprod", "--", "true"],
+            &["-p", "prod", "-d", "1h", "--", "true"],
+            &["--server", "--", "true"],
+            &["-p", "prod", "true"],
+            &["export", "bash"],
+        ] {
+            assert!(
+                Cli::wrapped_command_line(&argv(words)).is_none(),
+                "{words:?}"
+            );
         }
     }
 

@@ -22,8 +22,10 @@ fn main() -> ExitCode {
             Err(err) => error::report(&err),
         };
     }
-    // The prompt hook's own command lines skip clap (a third of a warm switch's instructions).
-    let parsed = match cli::Cli::hook_command_line(&argv) {
+    // The prompt hook's own command lines and `[-p NAME] -- COMMAND` skip clap (a third of a
+    // warm switch's instructions).
+    let fast = cli::Cli::hook_command_line(&argv).or_else(|| cli::Cli::wrapped_command_line(&argv));
+    let parsed = match fast {
         Some(cli) => Ok(cli),
         None => cli::Cli::try_parse_from(&argv),
     };
