@@ -33,7 +33,9 @@ pub fn read_regular(path: &Path, cap: u64) -> io::Result<Vec<u8>> {
         };
         return Err(io::Error::new(io::ErrorKind::InvalidInput, what));
     }
-    let mut bytes = Vec::new();
+    // Sized from the metadata (capped), so a file is read in one call, not in doubling chunks.
+    let hint = meta.len().min(cap).saturating_add(1);
+    let mut bytes = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > cap {
         return Err(io::Error::new(

@@ -331,6 +331,20 @@ pub(super) fn sdk_credentials(c: &Credentials) -> aws_credential_types::Credenti
 }
 
 #[cfg(test)]
+/// For the unit tests of `transport.rs` and `roots.rs`: a self-signed CA made with `openssl req -x509` for these tests only (its key is gone).
+pub(crate) const TEST_CA: &str = "-----BEGIN CERTIFICATE-----\n\
+MIIBoTCCAUegAwIBAgIUPnoqwoTNzqPMPhbqgOt5P19tp+AwCgYIKoZIzj0EAwIw\n\
+HTEbMBkGA1UEAwwSYXdzZG8gdW5pdCB0ZXN0IENBMCAXDTI2MTEzMDAwMjMzMVoY\n\
+DzIxMjYxMTA2MDAyMzMxWjAdMRswGQYDVQQDDBJhd3NkbyB1bml0IHRlc3QgQ0Ew\n\
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATqJGxIQsm4j5EbjtLNXv3QSz9poczf\n\
+63uKywwR6oHqA5Wfbjl+yCZod0gFBf+gD1ioqHhZxa3gQtH54KbchPMao2MwYTAd\n\
+BgNVHQ4EFgQUH9ebJgXERiO7qooV+QhHQN/2HacwHwYDVR0jBBgwFoAUH9ebJgXE\n\
+RiO7qooV+QhHQN/2HacwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAgQw\n\
+CgYIKoZIzj0EAwIDSAAwRQIhAP5RnpAXm470/X6YReiH+J/H2Nn4K03p7z0NiDB+\n\
+AfUwAiB7/Wg1kV1EIc6t+PT1iIe3uobPuODxwgUl5/K88xK1DA==\n\
+-----END CERTIFICATE-----\n";
+
+#[cfg(test)]
 mod tests {
     use aws_sdk_sts::config::endpoint::{Params, ResolveEndpoint};
 

@@ -21,8 +21,6 @@
 //! store is read as the SDK reads it, and the handshake says when nothing trusts the endpoint.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -33,10 +31,6 @@ use rustls_pki_types::CertificateDer;
 use super::errors::{io_reason, one_line};
 use super::transport::CaBundle;
 use crate::env::Env;
-
-/// The largest file of the system store awsdo reads, in bytes (16 MiB, as `MAX_CA_BUNDLE`: the
-/// whole Mozilla store is ~220 KiB); a larger one is skipped.
-const MAX_STORE_FILE: u64 = 16 * 1024 * 1024;
 
 /// Where the system's roots are, from the run's environment; see the module's doc.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,10 +56,10 @@ pub struct Roots {
 impl SystemStore {
     /// `SSL_CERT_FILE` and `SSL_CERT_DIR` from `env`, read as rustls-native-certs reads them.
     pub fn from_env(env: &Env) -> SystemStore {
-        let get = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_owned());
         SystemStore {
-            file: get("SSL_CERT_FILE").map(PathBuf::from),
-            dirs: get("SSL_CERT_DIR")
+            file: env.var("SSL_CERT_FILE").map(PathBuf::from),
+            dirs: env
+                .var("SSL_CERT_DIR")
                 .map(|v| {
                     std::env::split_paths(&v)
                         .filter(|p| !p.as_os_str().is_empty())
@@ -110,7 +104,7 @@ fn load(file: Option<&Path>, dirs: &[PathBuf]) -> Roots {
         match std::fs::metadata(file) {
             Ok(meta) if meta.is_file() => {
                 loader.first_visit(&meta);
-                loader.file(file, meta.len());
+                loader.file(file);
             }
             Ok(_) => skip(file, "not a regular file"),
             Err(e) => skip(file, &e.to_string()),
@@ -131,7 +125,8 @@ fn load(file: Option<&Path>, dirs: &[PathBuf]) -> Roots {
     loader.roots
 }
 
-/// The largest CA bundle awsdo reads, in bytes (16 MiB; the whole Mozilla store is ~200 KiB).
+/// The largest PEM file awsdo reads, a CA bundle or a file of the system store, in bytes
+/// (16 MiB; the whole Mozilla store is ~220 KiB); a larger file of the system store is skipped.
 pub const MAX_CA_BUNDLE: u64 = 16 * 1024 * 1024;
 
 /// The bundle's PEM certificates, checked: a missing, unreadable, oversized or non-PEM file, or
@@ -242,18 +237,17 @@ impl Loader {
         for entry in entries.flatten() {
             let path = entry.path();
             match std::fs::metadata(&path) {
-                Ok(meta) if meta.is_file() && self.first_visit(&meta) => {
-                    self.file(&path, meta.len());
-                }
+                Ok(meta) if meta.is_file() && self.first_visit(&meta) => self.file(&path),
                 // A dangling link, a subdirectory, a file already read.
                 _ => {}
             }
         }
     }
 
-    /// The certificates of one PEM file.
-    fn file(&mut self, path: &Path, len: u64) {
-        match read_capped(path, len) {
+    /// The certificates of one PEM file (read as every small file is: regular files only,
+    /// without blocking, capped).
+    fn file(&mut self, path: &Path) {
+        match crate::files::read_regular(path, MAX_CA_BUNDLE) {
             Ok(text) => self.pem(&text, path),
             Err(e) => skip(path, &e.to_string()),
         }
@@ -345,28 +339,6 @@ fn usable(b64: &[u8]) -> Option<()> {
         .ok()
 }
 
-/// The bytes of the file `path`, which was a regular file of `len` bytes when its metadata
-/// was read: one `read` for that size (plus the one that sees the end), no `fstat` (a
-/// directory of ~150 files is read at every cold start). At most `MAX_STORE_FILE` bytes; the
-/// file is opened `O_NONBLOCK`, so a FIFO swapped in since cannot block the read.
-fn read_capped(path: &Path, len: u64) -> std::io::Result<Vec<u8>> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let too_big = || std::io::Error::other(format!("larger than {MAX_STORE_FILE} bytes"));
-    if len > MAX_STORE_FILE {
-        return Err(too_big());
-    }
-    let file = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0).saturating_add(1));
-    file.take(MAX_STORE_FILE + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_STORE_FILE {
-        return Err(too_big());
-    }
-    Ok(bytes)
-}
-
 fn skip(path: &Path, why: &str) {
     crate::log::debug(&format!(
         "skipping in the system TLS store: {}: {why}",
@@ -378,18 +350,7 @@ fn skip(path: &Path, why: &str) {
 mod tests {
     use super::*;
 
-    /// A self-signed CA made with `openssl req -x509` for these tests only (its key is gone).
-    const CA: &str = "-----BEGIN CERTIFICATE-----\n\
-MIIBoTCCAUegAwIBAgIUPnoqwoTNzqPMPhbqgOt5P19tp+AwCgYIKoZIzj0EAwIw\n\
-HTEbMBkGA1UEAwwSYXdzZG8gdW5pdCB0ZXN0IENBMCAXDTI2MTEzMDAwMjMzMVoY\n\
-DzIxMjYxMTA2MDAyMzMxWjAdMRswGQYDVQQDDBJhd3NkbyB1bml0IHRlc3QgQ0Ew\n\
-WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATqJGxIQsm4j5EbjtLNXv3QSz9poczf\n\
-63uKywwR6oHqA5Wfbjl+yCZod0gFBf+gD1ioqHhZxa3gQtH54KbchPMao2MwYTAd\n\
-BgNVHQ4EFgQUH9ebJgXERiO7qooV+QhHQN/2HacwHwYDVR0jBBgwFoAUH9ebJgXE\n\
-RiO7qooV+QhHQN/2HacwDwYDVR0TAQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAgQw\n\
-CgYIKoZIzj0EAwIDSAAwRQIhAP5RnpAXm470/X6YReiH+J/H2Nn4K03p7z0NiDB+\n\
-AfUwAiB7/Wg1kV1EIc6t+PT1iIe3uobPuODxwgUl5/K88xK1DA==\n\
------END CERTIFICATE-----\n";
+    use crate::net::TEST_CA as CA;
 
     /// Base64 of 32 bytes that are not a certificate.
     const NOT_A_CERT: &str = "-----BEGIN CERTIFICATE-----\n\
