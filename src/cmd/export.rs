@@ -205,15 +205,7 @@ fn obtain(ctx: &Ctx, shell: ShellKind, profile: &str, may_prompt: bool) -> Resul
         } else {
             (creds.env_vars(plan.region.as_deref()), expires)
         };
-        // What no environment variable can carry is refused here as `awsdo` alone refuses it,
-        // rather than cut short by the shell's `eval`.
-        let values: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
-        crate::shell::check_carriable(shell.shell(), profile, &values)?;
-        Ok(Got {
-            vars,
-            expires,
-            min_ttl: i64::try_from(resolver.min_ttl.as_secs()).unwrap_or(i64::MAX),
-        })
+        carried(shell, profile, vars, expires, resolver.min_ttl)
     };
     got().map_err(|err| Failure {
         message: format!("{err:#}"),
@@ -255,12 +247,25 @@ fn obtain_cached(ctx: &Ctx, shell: ShellKind, profile: &str) -> Option<Result<Go
     };
     let expires = creds.expiration.map(OffsetDateTime::unix_timestamp);
     let vars = creds.env_vars(plan.region.as_deref());
-    let values: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
-    crate::shell::check_carriable(shell.shell(), profile, &values).ok()?;
+    let got = carried(shell, profile, vars, expires, min_ttl).ok()?;
     crate::creds::warn_if_shared(&locations.credentials, Some(&cache));
-    Some(Ok(Got {
+    Some(Ok(got))
+}
+
+/// `vars` as what the hook gets, after refusing what no environment variable can carry (a
+/// NUL character) as `awsdo` alone refuses it, rather than cut short by the shell's `eval`.
+fn carried(
+    shell: ShellKind,
+    profile: &str,
+    vars: Vec<(&'static str, String)>,
+    expires: Option<i64>,
+    min_ttl: Duration,
+) -> anyhow::Result<Got> {
+    let values: Changes = vars.iter().map(|(k, v)| (*k, Some(v.clone()))).collect();
+    crate::shell::check_carriable(shell.shell(), profile, &values)?;
+    Ok(Got {
         vars,
         expires,
         min_ttl: i64::try_from(min_ttl.as_secs()).unwrap_or(i64::MAX),
-    }))
+    })
 }
