@@ -13,14 +13,16 @@
 
 use crate::util;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::util::driver::{aws_vars, calls, dump, phase};
+use crate::util::driver::{
+    assert_holds, aws_vars, cached, calls, closed_port, credential_process_profile, dump, phase,
+    process_json, processes_between,
+};
 use crate::util::http::{HttpServer, Response};
 use crate::util::moto::Moto;
 use crate::util::tmux::Tmux;
@@ -199,34 +201,6 @@ fn file(env: &TestEnv, name: &str) -> String {
     fs::read_to_string(env.root().join(name)).unwrap_or_default()
 }
 
-/// The credentials cached for `profile` (AccessKeyId, SecretAccessKey, SessionToken,
-/// Expiration).
-fn cached(env: &TestEnv, profile: &str) -> BTreeMap<String, String> {
-    let path = env.cache_dir().join(awsdo::cache::file_name(
-        awsdo::cache::Kind::Profile,
-        profile,
-        "json",
-    ));
-    let v: serde_json::Value =
-        serde_json::from_str(&fs::read_to_string(&path).expect("cache entry")).unwrap();
-    v["credentials"]
-        .as_object()
-        .expect("credentials in the cache entry")
-        .iter()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-        .collect()
-}
-
-/// Asserts that `vars` hold exactly `creds` as AWS_* variables.
-#[track_caller]
-fn assert_holds(vars: &BTreeMap<String, String>, creds: &BTreeMap<String, String>) {
-    let get = |k: &str| vars.get(k).map(String::as_str).unwrap_or("<unset>");
-    eqnice!(creds["AccessKeyId"], get("AWS_ACCESS_KEY_ID"));
-    eqnice!(creds["SecretAccessKey"], get("AWS_SECRET_ACCESS_KEY"));
-    eqnice!(creds["SessionToken"], get("AWS_SESSION_TOKEN"));
-    eqnice!(creds["Expiration"], get("AWS_CREDENTIAL_EXPIRATION"));
-}
-
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -244,38 +218,6 @@ fn with_moto(sh: Sh) -> Option<(Moto, TestEnv)> {
     env.write_config(&roles_config());
     env.write_credentials(BASE_KEYS);
     Some((moto, env))
-}
-
-/// A profile `name` whose `credential_process` prints `json` (no STS involved).
-fn credential_process_profile(env: &TestEnv, name: &str, json: &str, region: &str) -> String {
-    let json_file = env.write_file(&format!("creds-{}.json", name.replace('/', "_")), json);
-    let script = env.write_script(
-        &format!("bin/creds-{}", name.replace('/', "_")),
-        &format!(
-            "#!/bin/sh\nexec cat {}\n",
-            sh_quote(json_file.to_str().unwrap())
-        ),
-    );
-    format!(
-        "[profile {name}]\ncredential_process = {}\nregion = {region}\n",
-        script.display()
-    )
-}
-
-/// Version 1 credential_process JSON valid for an hour.
-fn process_json(key: &str, secret: &str, token: &str) -> (String, String) {
-    let exp = util::iso8601(SystemTime::now() + Duration::from_secs(3600));
-    let j = util::sso::json_str;
-    (
-        format!(
-            "{{\"Version\": 1, \"AccessKeyId\": {}, \"SecretAccessKey\": {}, \"SessionToken\": {}, \"Expiration\": {}}}\n",
-            j(key),
-            j(secret),
-            j(token),
-            j(&exp)
-        ),
-        exp,
-    )
 }
 
 /// Generates `mod bash/zsh/fish { #[test] fn $name() }` calling `$check(Sh::…)`.
@@ -512,32 +454,6 @@ fn zsh_completes_profile_names_after_use_in_tmux() {
 // ---------------------------------------------------------------------------------------------
 // 3. No process on an unchanged prompt (real binary)
 // ---------------------------------------------------------------------------------------------
-
-/// Process creations (fork, vfork, clone without CLONE_THREAD, clone3, execve) in a strace
-/// log between the opens of the files `from` (None: the start) and `to`.
-fn processes_between(trace: &str, from: Option<&str>, to: &str) -> Vec<String> {
-    let mut inside = from.is_none();
-    let mut found = Vec::new();
-    for line in trace.lines() {
-        if let Some(from) = from
-            && line.contains("openat(")
-            && line.contains(&format!("{from}\","))
-        {
-            inside = true;
-        } else if line.contains("openat(") && line.contains(&format!("{to}\",")) {
-            inside = false;
-        } else if inside {
-            let call = line.split_whitespace().nth(1).unwrap_or("");
-            let process = ["execve(", "fork(", "vfork(", "clone(", "clone3("]
-                .iter()
-                .any(|c| call.starts_with(c));
-            if process && !line.contains("CLONE_THREAD") && !line.contains("resumed>") {
-                found.push(line.to_owned());
-            }
-        }
-    }
-    found
-}
 
 /// The hook sourced twice next to another prompt hook; one switch calls the binary once;
 /// twenty unchanged prompts print nothing, call nothing and (strace) create no process.
@@ -1041,15 +957,6 @@ fn check_login(sh: Sh) {
 const BROKEN_PROFILES: &str = "[profile loop1]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = loop2\n\
      [profile loop2]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = loop1\n\
      [profile norole]\nrole_arn = arn:aws:iam::123456789012:role/c\nregion = eu-west-1\n";
-
-/// A port on loopback where nothing listens.
-fn closed_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The `HH:MM` (UTC) of an RFC 3339 UTC timestamp such as `2026-11-30T01:02:03Z`.
 fn hh_mm(rfc3339: &str) -> &str {
